@@ -1,0 +1,117 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** A tensor-level implementation of an op: the composed-ops fallback. */
+export type ComposedImpl<A> = (inputs: tf.Tensor[], attrs: A) => tf.Tensor | tf.Tensor[];
+
+/** Per-backend kernel functions for a fused op. */
+export type BackendKernels = Partial<Record<'cpu' | 'wasm' | 'webgpu', () => tf.KernelFunc>>;
+
+/** What {@link defineFusedOp} needs. */
+export interface FusedOpSpec<A extends object> {
+  /** Kernel name; starts with `TfjsLosses` (the registry is global). */
+  kernelName: string;
+  /** Input names, in the order the op receives its tensors. */
+  inputNames: string[];
+  /** Kernel factories per backend, called once on first use. */
+  kernels: BackendKernels;
+  /** The composed-ops form: fallback elsewhere and the fused kernels' oracle. */
+  composed: ComposedImpl<A>;
+  /**
+   * Gradient of the fused kernel. Receives the upstream gradient(s), the
+   * saved inputs (and outputs if `saveOutputs`), and the attrs. Return one
+   * gradient per input name (`undefined` for a non-differentiable input).
+   */
+  gradient?: (dys: tf.Tensor[], saved: tf.Tensor[], attrs: A) => (tf.Tensor | undefined)[];
+  /** Which outputs the gradient needs besides the inputs. */
+  saveOutputs?: boolean[];
+}
+
+let fusedEnabled = true;
+
+/**
+ * Turns fused kernels off (or back on) everywhere; tests use it to compare
+ * the fused path with the composed one. Returns the previous setting.
+ */
+export function setFusedKernelsEnabled(enabled: boolean): boolean {
+  const prev = fusedEnabled;
+  fusedEnabled = enabled;
+  return prev;
+}
+
+/** Runs `fn` with fused kernels disabled. */
+export function withComposedOps<T>(fn: () => T): T {
+  const prev = setFusedKernelsEnabled(false);
+  try {
+    return fn();
+  } finally {
+    setFusedKernelsEnabled(prev);
+  }
+}
+
+/** A callable fused op, see {@link defineFusedOp}. */
+export interface FusedOp<A extends object> {
+  (inputs: tf.Tensor[], attrs: A): tf.Tensor[];
+  readonly kernelName: string;
+  /** True when a fused kernel will run on the current backend. */
+  isFused(): boolean;
+}
+
+/**
+ * Defines an op with fused kernels for some backends and a composed-ops
+ * fallback. Kernels and the gradient are registered on first call, never at
+ * import. Where the current backend has a kernel (and fused kernels are
+ * enabled) the op runs it through `tf.engine().runKernel` with the given
+ * gradient; elsewhere it runs `composed`, differentiated by tfjs.
+ */
+export function defineFusedOp<A extends object>(spec: FusedOpSpec<A>): FusedOp<A> {
+  const registered = new Set<string>();
+  let gradientRegistered = false;
+
+  function ensure(backendName: string): boolean {
+    const factory = spec.kernels[backendName as keyof BackendKernels];
+    if (!factory) return false;
+    if (!registered.has(backendName)) {
+      if (!tf.getKernel(spec.kernelName, backendName)) {
+        tf.registerKernel({ kernelName: spec.kernelName, backendName, kernelFunc: factory() });
+      }
+      registered.add(backendName);
+    }
+    if (!gradientRegistered && spec.gradient) {
+      const gradient = spec.gradient;
+      if (tf.getGradient(spec.kernelName)) tf.unregisterGradient(spec.kernelName);
+      tf.registerGradient({
+        kernelName: spec.kernelName,
+        inputsToSave: spec.inputNames,
+        outputsToSave: spec.saveOutputs,
+        gradFunc: (dy, saved, attrs) => {
+          const dys = Array.isArray(dy) ? dy : [dy];
+          const grads = gradient(dys, saved, attrs as unknown as A);
+          const out: Record<string, () => tf.Tensor> = {};
+          spec.inputNames.forEach((n, i) => {
+            const g = grads[i];
+            const like = saved[i];
+            out[n] = g ? () => g : () => tf.zerosLike(like);
+          });
+          return out;
+        },
+      });
+      gradientRegistered = true;
+    }
+    return true;
+  }
+
+  const op = ((inputs: tf.Tensor[], attrs: A): tf.Tensor[] => {
+    const backendName = tf.getBackend();
+    if (fusedEnabled && ensure(backendName)) {
+      const named: Record<string, tf.Tensor> = {};
+      spec.inputNames.forEach((n, i) => (named[n] = inputs[i]));
+      const out = tf.engine().runKernel(spec.kernelName, named, attrs as unknown as tf.NamedAttrMap);
+      return Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor];
+    }
+    const out = spec.composed(inputs, attrs);
+    return Array.isArray(out) ? out : [out];
+  }) as FusedOp<A>;
+  Object.defineProperty(op, 'kernelName', { value: spec.kernelName });
+  op.isFused = () => fusedEnabled && spec.kernels[tf.getBackend() as keyof BackendKernels] !== undefined;
+  return op;
+}

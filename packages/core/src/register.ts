@@ -1,0 +1,9 @@
+// The one module of @tfjs-losses/core with side effects: it registers the
+// gradients tfjs-core lacks and repairs the ones it gets wrong. Importing
+// anything from the package runs it once.
+import './gradients/stock';
+import { applyGradientFixes } from './gradients/fixes';
+import { registerWasmUnsortedSegmentSum } from './kernels/wasm-unsorted-segment-sum';
+
+applyGradientFixes();
+registerWasmUnsortedSegmentSum();
