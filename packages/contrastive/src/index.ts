@@ -1,0 +1,2 @@
+export { infoNCE, infoNCEKeras } from './info-nce';
+export type { InfoNCEOptions } from './info-nce';

@@ -1,0 +1,2 @@
+export { ctcLoss, ctcLossKeras } from './ctc-loss';
+export type { CtcLossOptions } from './ctc-loss';

@@ -1,0 +1,3 @@
+import { defineLossBuildConfig } from '@tfjs-losses/build';
+
+export default defineLossBuildConfig();

@@ -1,0 +1,2 @@
+export { lovaszSoftmax, lovaszSoftmaxKeras } from './lovasz-softmax';
+export type { LovaszSoftmaxOptions } from './lovasz-softmax';

@@ -1,0 +1,35 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { inputs, reduce, type KerasLoss, type TensorLike, type WeightedReductionOptions } from '@tfjs-losses/core';
+
+/** Options of {@link lovaszSoftmax}. */
+export type LovaszSoftmaxOptions = WeightedReductionOptions;
+
+/**
+ * Lovasz losses. The generator starts every package with squared error,
+ *
+ *   loss_i = (pred_i - target_i)^2,
+ *
+ * so the wiring (validation, reduction, tests on every backend, fixture,
+ * README, changeset) works from the first commit: replace the math with the
+ * new loss and regenerate the fixture.
+ *
+ * @param pred    predictions, any shape
+ * @param target  targets, shape of `pred`
+ * @returns scalar for 'mean'/'sum'; shape of `pred` for 'none'
+ * @throws LossInputError if shapes differ
+ */
+export function lovaszSoftmax(pred: TensorLike, target: TensorLike, options: LovaszSoftmaxOptions = {}): tf.Tensor {
+  const { reduction = 'mean', weights, avgFactor } = options;
+  return tf.tidy('lovaszSoftmax', () => {
+    const arg = inputs('lovaszSoftmax');
+    const p = arg.float('pred', pred);
+    const t = arg.float('target', target, { shapeOf: ['pred', p] });
+    const perElement = tf.squaredDifference(p, t);
+    return reduce(perElement, reduction, weights, { avgFactor, fn: 'lovaszSoftmax' });
+  });
+}
+
+/** Keras-style adapter: `model.compile({ loss: lovaszSoftmaxKeras() })`. */
+export function lovaszSoftmaxKeras(options: LovaszSoftmaxOptions = {}): KerasLoss {
+  return (yTrue, yPred) => lovaszSoftmax(yPred, yTrue, options);
+}

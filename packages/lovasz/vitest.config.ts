@@ -1,0 +1,3 @@
+import { defineLossTestConfig } from '@tfjs-losses/vitest-config';
+
+export default defineLossTestConfig();

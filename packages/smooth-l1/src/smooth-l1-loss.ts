@@ -1,0 +1,35 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { inputs, reduce, type KerasLoss, type TensorLike, type WeightedReductionOptions } from '@tfjs-losses/core';
+
+/** Options of {@link smoothL1Loss}. */
+export type SmoothL1LossOptions = WeightedReductionOptions;
+
+/**
+ * Smooth L1 family losses. The generator starts every package with squared error,
+ *
+ *   loss_i = (pred_i - target_i)^2,
+ *
+ * so the wiring (validation, reduction, tests on every backend, fixture,
+ * README, changeset) works from the first commit: replace the math with the
+ * new loss and regenerate the fixture.
+ *
+ * @param pred    predictions, any shape
+ * @param target  targets, shape of `pred`
+ * @returns scalar for 'mean'/'sum'; shape of `pred` for 'none'
+ * @throws LossInputError if shapes differ
+ */
+export function smoothL1Loss(pred: TensorLike, target: TensorLike, options: SmoothL1LossOptions = {}): tf.Tensor {
+  const { reduction = 'mean', weights, avgFactor } = options;
+  return tf.tidy('smoothL1Loss', () => {
+    const arg = inputs('smoothL1Loss');
+    const p = arg.float('pred', pred);
+    const t = arg.float('target', target, { shapeOf: ['pred', p] });
+    const perElement = tf.squaredDifference(p, t);
+    return reduce(perElement, reduction, weights, { avgFactor, fn: 'smoothL1Loss' });
+  });
+}
+
+/** Keras-style adapter: `model.compile({ loss: smoothL1LossKeras() })`. */
+export function smoothL1LossKeras(options: SmoothL1LossOptions = {}): KerasLoss {
+  return (yTrue, yPred) => smoothL1Loss(yPred, yTrue, options);
+}
