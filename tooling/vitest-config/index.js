@@ -33,6 +33,21 @@ function tfjsAliases(root) {
   return aliases;
 }
 
+// The setup file imports @tfjs-losses/core: resolve it from the package under
+// test (every loss package depends on core; core is itself), from source.
+function coreAlias(root) {
+  const own = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+  let coreDir = own.name === '@tfjs-losses/core' ? root : undefined;
+  if (!coreDir) {
+    try {
+      coreDir = path.dirname(createRequire(path.join(root, 'package.json')).resolve('@tfjs-losses/core/package.json'));
+    } catch {
+      coreDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../packages/core');
+    }
+  }
+  return [{ find: /^@tfjs-losses\/core$/, replacement: path.join(coreDir, 'src/index.ts') }];
+}
+
 export const ALL_BACKENDS = ['cpu', 'wasm', 'webgpu'];
 
 export function selectedBackends() {
@@ -52,7 +67,7 @@ export function defineLossTestConfig(options = {}) {
   const backends = options.backends ?? selectedBackends();
   const setup = fileURLToPath(new URL('./setup.js', import.meta.url));
   return defineConfig({
-    resolve: { conditions: ['@tfjs-losses/source'], alias: tfjsAliases(process.cwd()) },
+    resolve: { conditions: ['@tfjs-losses/source'], alias: [...tfjsAliases(process.cwd()), ...coreAlias(process.cwd())] },
     ssr: { resolve: { conditions: ['@tfjs-losses/source'] } },
     test: {
       pool: 'forks',
