@@ -81,6 +81,9 @@ export interface ReduceOptions {
  * Weights must broadcast to the loss's shape without growing it. Sums are
  * accurate on every backend ({@link accurateSum}).
  */
+export function reduce<T extends tf.Tensor>(losses: T, reduction: 'none', weights?: TensorLike, options?: ReduceOptions): T;
+export function reduce(losses: tf.Tensor, reduction?: 'mean' | 'sum', weights?: TensorLike, options?: ReduceOptions): tf.Scalar;
+export function reduce(losses: tf.Tensor, reduction?: Reduction, weights?: TensorLike, options?: ReduceOptions): tf.Tensor;
 export function reduce(
   losses: tf.Tensor,
   reduction: Reduction = 'mean',
