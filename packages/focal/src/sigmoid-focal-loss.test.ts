@@ -17,6 +17,12 @@ interface Case {
   gradWeights?: number[];
 }
 
+/** Each fixture runs on the default path (fused where a kernel is registered) and on composed ops. */
+const PATHS: [string, <T>(f: () => T) => T][] = [
+  ['default', (f) => f()],
+  ['composed', withComposedOps],
+];
+
 const cases = loadFixture<Case>(import.meta.url, 'sigmoid-focal-loss.json');
 
 /** Value, and gradients of sum(loss * upstream) with respect to logits, targets and weights. */
@@ -35,8 +41,8 @@ function evaluate(c: Case) {
 
 describe('sigmoidFocalLoss', () => {
   for (const c of cases.filter((k) => !k.name.startsWith('saturated'))) {
-    it(`matches torchvision.ops.sigmoid_focal_loss: ${c.name}`, async () => {
-      const { value, grads } = evaluate(c);
+    for (const [path, run] of PATHS) it(`matches torchvision.ops.sigmoid_focal_loss: ${c.name} (${path})`, async () => {
+      const { value, grads } = run(() => evaluate(c));
       await expectClose(value, c.value);
       await expectClose(grads[0], c.gradLogits);
       await expectClose(grads[1], c.gradTargets);
@@ -45,8 +51,8 @@ describe('sigmoidFocalLoss', () => {
   }
 
   for (const c of cases.filter((k) => k.name.startsWith('saturated'))) {
-    it(`is finite and exact at |logits| up to 100 (mpmath reference): ${c.name}`, async () => {
-      const { value, grads } = evaluate(c);
+    for (const [path, run] of PATHS) it(`is finite and exact at |logits| up to 100 (mpmath reference): ${c.name} (${path})`, async () => {
+      const { value, grads } = run(() => evaluate(c));
       for (const v of [value, ...grads]) expect((await toArray(v)).every(Number.isFinite)).toBe(true);
       // Values of order 100 in the reference: relative float32 accuracy, 1e-5 absolute below.
       await expectClose(value, c.value);

@@ -26,6 +26,12 @@ interface KerasCase {
   gradYTrue: number[][];
 }
 
+/** Each fixture runs on the default path (fused where a kernel is registered) and on composed ops. */
+const PATHS: [string, <T>(f: () => T) => T][] = [
+  ['default', (f) => f()],
+  ['composed', withComposedOps],
+];
+
 const cases = loadFixture<Case>(import.meta.url, 'softmax-focal-loss.json');
 const kerasCases = loadFixture<KerasCase>(import.meta.url, 'softmax-focal-keras.json');
 
@@ -48,8 +54,8 @@ function crossEntropy(x: tf.Tensor, labels: number[], C: number): tf.Tensor {
 
 describe('softmaxFocalLoss', () => {
   for (const c of cases.filter((k) => !k.name.startsWith('saturated'))) {
-    it(`matches the PyTorch reference: ${c.name}`, async () => {
-      const { value, grads } = evaluate(c);
+    for (const [path, run] of PATHS) it(`matches the PyTorch reference: ${c.name} (${path})`, async () => {
+      const { value, grads } = run(() => evaluate(c));
       await expectClose(value, c.value);
       await expectClose(grads[0], c.gradLogits);
       if (c.gradWeights) await expectClose(grads[1], c.gradWeights);
@@ -57,8 +63,8 @@ describe('softmaxFocalLoss', () => {
   }
 
   for (const c of cases.filter((k) => k.name.startsWith('saturated'))) {
-    it(`is finite and exact at logits of +-100 (mpmath reference): ${c.name}`, async () => {
-      const { value, grads } = evaluate(c);
+    for (const [path, run] of PATHS) it(`is finite and exact at logits of +-100 (mpmath reference): ${c.name} (${path})`, async () => {
+      const { value, grads } = run(() => evaluate(c));
       for (const v of [value, grads[0]]) expect((await toArray(v)).every(Number.isFinite)).toBe(true);
       await expectClose(value, c.value);
       await expectClose(grads[0], c.gradLogits);

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineFusedOp } from '@tfjs-losses/core';
+import { defineFusedOp, hostKernelFunc } from '@tfjs-losses/core';
+import { sigmoidFocalBackwardHost, sigmoidFocalForwardHost } from './sigmoid-focal.cpu';
+import { sigmoidFocalBackwardWebGPU, sigmoidFocalForwardWebGPU } from './sigmoid-focal.webgpu';
 import { logAddExp, logOrZero, logSoftplus } from './stable';
 
 /**
@@ -83,7 +85,11 @@ export function sigmoidFocalBackwardComposed(x: tf.Tensor, t: tf.Tensor, dy: tf.
 export const sigmoidFocalBackward = defineFusedOp<SigmoidFocalAttrs>({
   kernelName: 'TfjsLossesSigmoidFocalGrad',
   inputNames: ['logits', 'targets', 'dy'],
-  kernels: {},
+  kernels: {
+    cpu: () => hostKernelFunc('cpu', ['logits', 'targets', 'dy'], sigmoidFocalBackwardHost),
+    wasm: () => hostKernelFunc('wasm', ['logits', 'targets', 'dy'], sigmoidFocalBackwardHost),
+    webgpu: () => sigmoidFocalBackwardWebGPU,
+  },
   composed: ([x, t, dy], attrs) => sigmoidFocalBackwardComposed(x, t, dy, attrs),
 });
 
@@ -106,7 +112,11 @@ function composedSigmoidFocal([x, t]: tf.Tensor[], attrs: SigmoidFocalAttrs): tf
 export const sigmoidFocalOp = defineFusedOp<SigmoidFocalAttrs>({
   kernelName: 'TfjsLossesSigmoidFocal',
   inputNames: ['logits', 'targets'],
-  kernels: {},
+  kernels: {
+    cpu: () => hostKernelFunc('cpu', ['logits', 'targets'], sigmoidFocalForwardHost),
+    wasm: () => hostKernelFunc('wasm', ['logits', 'targets'], sigmoidFocalForwardHost),
+    webgpu: () => sigmoidFocalForwardWebGPU,
+  },
   composed: composedSigmoidFocal,
   gradient: ([dy], [x, t], attrs) => sigmoidFocalBackward([x, t, dy], attrs),
 });

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineFusedOp } from '@tfjs-losses/core';
+import { defineFusedOp, hostKernelFunc } from '@tfjs-losses/core';
+import { softmaxFocalBackwardHost, softmaxFocalForwardHost } from './softmax-focal.cpu';
+import { softmaxFocalBackwardWebGPU, softmaxFocalForwardWebGPU } from './softmax-focal.webgpu';
 import { LOG_ZERO, oneHotFloat } from './stable';
 
 /** Attributes of the softmax focal kernels. */
@@ -68,7 +70,11 @@ export function softmaxFocalBackwardComposed(x: tf.Tensor, labels: tf.Tensor, al
 export const softmaxFocalBackward = defineFusedOp<SoftmaxFocalAttrs>({
   kernelName: 'TfjsLossesSoftmaxFocalGrad',
   inputNames: ['logits', 'labels', 'alpha', 'dy'],
-  kernels: {},
+  kernels: {
+    cpu: () => hostKernelFunc('cpu', ['logits', 'labels', 'alpha', 'dy'], softmaxFocalBackwardHost),
+    wasm: () => hostKernelFunc('wasm', ['logits', 'labels', 'alpha', 'dy'], softmaxFocalBackwardHost),
+    webgpu: () => softmaxFocalBackwardWebGPU,
+  },
   composed: ([x, labels, alpha, dy], attrs) => softmaxFocalBackwardComposed(x, labels, alpha, dy, attrs),
 });
 
@@ -79,7 +85,11 @@ export const softmaxFocalBackward = defineFusedOp<SoftmaxFocalAttrs>({
 export const softmaxFocalOp = defineFusedOp<SoftmaxFocalAttrs>({
   kernelName: 'TfjsLossesSoftmaxFocal',
   inputNames: ['logits', 'labels', 'alpha'],
-  kernels: {},
+  kernels: {
+    cpu: () => hostKernelFunc('cpu', ['logits', 'labels', 'alpha'], softmaxFocalForwardHost),
+    wasm: () => hostKernelFunc('wasm', ['logits', 'labels', 'alpha'], softmaxFocalForwardHost),
+    webgpu: () => softmaxFocalForwardWebGPU,
+  },
   composed: ([x, labels, alpha], attrs) => softmaxFocalForwardComposed(x, labels, alpha, attrs),
   gradient: ([dy], [x, labels, alpha], attrs) => [softmaxFocalBackward([x, labels, alpha, dy], attrs)[0], undefined, undefined],
 });

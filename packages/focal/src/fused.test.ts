@@ -1,0 +1,108 @@
+// The fused kernels (typed-array on cpu and wasm, WGSL on webgpu) against the
+// composed-ops form they replace, which is the oracle: same values, same
+// gradients, on every backend the tests run on.
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { withComposedOps } from '@tfjs-losses/core';
+import { expectClose, expectNoLeak, randomTensor, toArray } from '@tfjs-losses/test-utils';
+import { sigmoidFocalLoss, softmaxFocalLoss, type SigmoidFocalLossOptions, type SoftmaxFocalLossOptions } from './index';
+import { sigmoidFocalBackward, sigmoidFocalOp } from './kernels/sigmoid-focal.kernel';
+import { softmaxFocalBackward, softmaxFocalOp } from './kernels/softmax-focal.kernel';
+
+/** Value and gradients of f on both paths. */
+function bothPaths(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[]) {
+  const run = () => {
+    const { value, grads } = tf.valueAndGrads(f)(xs);
+    return [value, ...grads];
+  };
+  return { fused: run(), composed: withComposedOps(run) };
+}
+
+async function expectSame(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[]): Promise<void> {
+  const { fused, composed } = bothPaths(f, xs);
+  for (let i = 0; i < fused.length; i++) {
+    expect((await toArray(fused[i])).every(Number.isFinite), `output ${i} finite`).toBe(true);
+    await expectClose(fused[i], composed[i]);
+  }
+}
+
+/** Names of the kernels one call dispatches. */
+async function kernelNames(f: () => tf.TensorContainer): Promise<string[]> {
+  const info = await tf.profile(f);
+  tf.dispose(info.result as tf.Tensor);
+  return info.kernels.map((k) => k.name);
+}
+
+// Odd sizes so that the last GPU workgroup is partly idle.
+const x = randomTensor([37, 11], 21, -6, 6);
+const hard = tf.cast(tf.greater(randomTensor([37, 11], 22, 0, 1), 0.7), 'float32');
+const soft = randomTensor([37, 11], 23, 0, 1);
+const saturated = tf.tensor([[-100, -30, -15, 0, 15, 30, 100], [100, 30, 15, 0, -15, -30, -100]]);
+const satTargets = tf.tensor([[0, 0, 0, 1, 1, 1, 1], [0, 0.3, 1, 0.5, 1, 0.7, 1]]);
+
+describe(`fused kernels vs composed ops on ${tf.getBackend()}`, () => {
+  it('the fused path is the one that runs (kernel names in tf.profile)', async () => {
+    expect(sigmoidFocalOp.isFused() && sigmoidFocalBackward.isFused()).toBe(true);
+    expect(softmaxFocalOp.isFused() && softmaxFocalBackward.isFused()).toBe(true);
+    const sig = await kernelNames(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => sigmoidFocalLoss(a, b))([x, soft]));
+    expect(sig).toContain('TfjsLossesSigmoidFocal');
+    expect(sig).toContain('TfjsLossesSigmoidFocalGrad');
+    const smx = await kernelNames(() => tf.grad((a: tf.Tensor) => softmaxFocalLoss(a, tf.zeros([37], 'int32')))(x));
+    expect(smx).toContain('TfjsLossesSoftmaxFocal');
+    expect(smx).toContain('TfjsLossesSoftmaxFocalGrad');
+    const composed = await kernelNames(() => withComposedOps(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => sigmoidFocalLoss(a, b))([x, soft])));
+    expect(composed.some((n) => n.startsWith('TfjsLosses'))).toBe(false);
+  });
+
+  const sigmoidOptions: SigmoidFocalLossOptions[] = [
+    {},
+    { gamma: 0, alpha: -1 },
+    { gamma: 0.5, alpha: 0.75 },
+    { gamma: 1, alpha: 0 },
+    { gamma: 5, reduction: 'sum' },
+    { gamma: 1.7, labelSmoothing: 0.1, avgFactor: 3 },
+  ];
+  for (const options of sigmoidOptions) {
+    it(`sigmoidFocalLoss ${JSON.stringify(options)}: hard, soft and saturated targets`, async () => {
+      const f = (a: tf.Tensor, b: tf.Tensor) => sigmoidFocalLoss(a, b, options);
+      await expectSame(f, [x, hard]);
+      await expectSame(f, [x, soft]);
+      await expectSame(f, [saturated, satTargets]);
+    });
+  }
+
+  it('sigmoidFocalLoss reduction none with weights', async () => {
+    const up = randomTensor([37, 11], 24);
+    const w = randomTensor([11], 25, 0, 2);
+    await expectSame((a, b, c) => tf.sum(tf.mul(sigmoidFocalLoss(a, b, { reduction: 'none', weights: c }), up)), [x, soft, w]);
+  });
+
+  const softmaxOptions: SoftmaxFocalLossOptions[] = [
+    {},
+    { gamma: 0 },
+    { gamma: 0.5, alpha: 0.25 },
+    { gamma: 3, alpha: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.1], ignoreIndex: -1 },
+    { gamma: 2, ignoreIndex: 4, reduction: 'sum' },
+  ];
+  const labels = tf.tensor1d(Array.from({ length: 37 }, (_, i) => (i % 9 === 0 ? -1 : (i * 7) % 11)), 'int32');
+  const satLabels = tf.tensor1d([0, 6], 'int32');
+  for (const options of softmaxOptions) {
+    it(`softmaxFocalLoss ${JSON.stringify(options)}`, async () => {
+      const y = options.ignoreIndex === -1 ? labels : tf.maximum(labels, 0);
+      await expectSame((a) => softmaxFocalLoss(a, y, options), [x]);
+      await expectSame((a) => softmaxFocalLoss(a, satLabels, { gamma: options.gamma, alpha: Array.isArray(options.alpha) ? undefined : options.alpha }), [saturated]);
+    });
+  }
+
+  it('softmaxFocalLoss with two classes and with many rows of a 3-d input', async () => {
+    const y2 = tf.tensor1d(Array.from({ length: 37 }, (_, i) => i % 2), 'int32');
+    await expectSame((a) => softmaxFocalLoss(a, y2, { alpha: [0.25, 0.75] }), [randomTensor([37, 2], 26, -5, 5)]);
+    const y3 = tf.tensor2d(Array.from({ length: 6 }, (_, i) => Array.from({ length: 13 }, (_, j) => (i + j) % 7)), [6, 13], 'int32');
+    await expectSame((a) => softmaxFocalLoss(a, y3, { reduction: 'sum', gamma: 1 }), [randomTensor([6, 13, 7], 27, -3, 3)]);
+  });
+
+  it('leaks no tensors on the fused path', () => {
+    expectNoLeak(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => sigmoidFocalLoss(a, b))([x, soft]));
+    expectNoLeak(() => tf.grad((a: tf.Tensor) => softmaxFocalLoss(a, labels, { ignoreIndex: -1 }))(x));
+  });
+});
