@@ -15,3 +15,5 @@ export type { FusedOp, FusedOpSpec, BackendKernels, ComposedImpl } from './kerne
 export { hostKernelFunc } from './kernels/typed-array-kernel';
 export type { HostKernel, HostArray, HostOutput, HostBackendName } from './kernels/typed-array-kernel';
 export { registerWasmUnsortedSegmentSum } from './kernels/wasm-unsorted-segment-sum';
+export { registerWasmConv2DBackpropFilter } from './kernels/wasm-conv2d-backprop-filter';
+export { SECOND_ORDER_KERNELS } from './gradients/second-order';

@@ -4,6 +4,8 @@
 import './gradients/stock';
 import { applyGradientFixes } from './gradients/fixes';
 import { registerWasmUnsortedSegmentSum } from './kernels/wasm-unsorted-segment-sum';
+import { registerWasmConv2DBackpropFilter } from './kernels/wasm-conv2d-backprop-filter';
 
 applyGradientFixes();
 registerWasmUnsortedSegmentSum();
+registerWasmConv2DBackpropFilter();

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { secondOrderGradients } from './second-order';
 
 const replaced = new Map<string, tf.GradConfig | null>();
 
@@ -147,4 +148,5 @@ export function applyGradientFixes(): void {
   zeroGradients();
   recomputingGradients();
   topKGradient();
+  secondOrderGradients();
 }

@@ -1,0 +1,171 @@
+// Gradient configs that make second-order gradients (a gradient penalty's
+// gradient with respect to a critic's weights) exact for the kernels a critic
+// is made of. See TFJS-GAPS.md and the gan package's README for the list of
+// covered ops and how each was checked.
+import * as tf from '@tensorflow/tfjs-core';
+import { setGradient } from './fixes';
+import { conv2DBackpropInput } from './internal-ops';
+
+type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+type Rounding = 'floor' | 'round' | 'ceil' | undefined;
+
+interface PoolAttrs {
+  filterSize: number | [number, number];
+  strides: number | [number, number];
+  pad: Pad;
+  dimRoundingMode?: Rounding;
+}
+
+interface ConvBackpropFilterAttrs {
+  strides: number | [number, number];
+  pad: Pad;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: Rounding;
+  filterShape: [number, number, number, number];
+}
+
+function poolInfo(xShape: number[], attrs: PoolAttrs): tf.backend_util.Conv2DInfo {
+  const { filterSize, strides, pad, dimRoundingMode } = attrs;
+  return tf.backend_util.computePool2DInfo(xShape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+}
+
+function isPadded(info: tf.backend_util.Conv2DInfo): boolean {
+  const { top, bottom, left, right } = info.padInfo;
+  return top > 0 || bottom > 0 || left > 0 || right > 0;
+}
+
+/**
+ * Per output position of an average pool, (window size) / (number of window
+ * cells inside the input), shape `[1, outHeight, outWidth, 1]`. Computed from
+ * shapes only.
+ */
+function partialWindowScale(info: tf.backend_util.Conv2DInfo): tf.Tensor {
+  const { outHeight, outWidth, inHeight, inWidth, filterHeight, filterWidth, strideHeight, strideWidth } = info;
+  const { top, left } = info.padInfo;
+  const values = new Float32Array(outHeight * outWidth);
+  const cells = (start: number, size: number, extent: number) => Math.min(start + size, extent) - Math.max(start, 0);
+  for (let r = 0; r < outHeight; r++) {
+    const rows = cells(r * strideHeight - top, filterHeight, inHeight);
+    for (let c = 0; c < outWidth; c++) {
+      const cols = cells(c * strideWidth - left, filterWidth, inWidth);
+      values[r * outWidth + c] = (filterHeight * filterWidth) / Math.max(rows * cols, 1);
+    }
+  }
+  return tf.tensor4d(values, [1, outHeight, outWidth, 1]);
+}
+
+function avgPoolGradKernel(dy: tf.Tensor, x: tf.Tensor, attrs: PoolAttrs): tf.Tensor {
+  const { filterSize, strides, pad, dimRoundingMode } = attrs;
+  return tf.engine().runKernel('AvgPoolGrad', { dy, input: x }, { filterSize, strides, pad, dimRoundingMode } as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
+
+/**
+ * The adjoint of the AvgPoolGrad kernel: each output cell is the sum of the
+ * window's cells inside the input divided by the full window size, i.e. an
+ * average pool over the input padded with zeros (padding counted).
+ */
+function avgPoolCountingPadding(g: tf.Tensor, info: tf.backend_util.Conv2DInfo): tf.Tensor {
+  const { outHeight, outWidth, inHeight, inWidth, filterHeight, filterWidth, strideHeight, strideWidth } = info;
+  const { top, left } = info.padInfo;
+  const needH = (outHeight - 1) * strideHeight + filterHeight;
+  const needW = (outWidth - 1) * strideWidth + filterWidth;
+  let t = g;
+  // Rows or columns past the last window never contribute: drop them first.
+  const keepH = Math.min(inHeight, needH - top);
+  const keepW = Math.min(inWidth, needW - left);
+  if (keepH < inHeight || keepW < inWidth) t = tf.slice(t, [0, 0, 0, 0], [-1, keepH, keepW, -1]);
+  const bottom = needH - top - keepH;
+  const right = needW - left - keepW;
+  if (top > 0 || bottom > 0 || left > 0 || right > 0) t = tf.pad(t, [[0, 0], [top, bottom], [left, right], [0, 0]]);
+  return tf.avgPool(t as tf.Tensor4D, [filterHeight, filterWidth], [strideHeight, strideWidth], 'valid');
+}
+
+/**
+ * AvgPool: stock tfjs 4.22 divides every window's gradient by the full window
+ * size, while the forward pass divides windows that overlap the padding
+ * ('same') by the number of cells inside the input, so border gradients were
+ * wrong (they did not match finite differences). Windows without padding keep
+ * tfjs's exact result. The gradient goes through AvgPoolGrad, whose own
+ * gradient is registered below, so it differentiates again.
+ */
+function avgPoolGradients(): void {
+  setGradient({
+    kernelName: 'AvgPool',
+    inputsToSave: ['x'],
+    gradFunc: (dy, [x], attrs) => ({
+      x: () => {
+        const a = attrs as unknown as PoolAttrs;
+        const info = poolInfo(x.shape, a);
+        const d = dy as tf.Tensor;
+        return avgPoolGradKernel(isPadded(info) ? tf.mul(d, partialWindowScale(info)) : d, x, a);
+      },
+    }),
+  });
+  setGradient({
+    kernelName: 'AvgPoolGrad',
+    inputsToSave: ['input'],
+    gradFunc: (ddx, [x], attrs) => ({
+      dy: () => avgPoolCountingPadding(ddx as tf.Tensor, poolInfo(x.shape, attrs as unknown as PoolAttrs)),
+      input: () => tf.zerosLike(x),
+    }),
+  });
+}
+
+/**
+ * Conv2DBackpropFilter had no gradient. It is linear in each input:
+ * dW = BPF(x, dy), so for an upstream gradient G of dW,
+ * d/dx = conv2DBackpropInput(x.shape, dy, G) and d/ddy = conv2d(x, G).
+ */
+function conv2DBackpropFilterGradient(): void {
+  setGradient({
+    kernelName: 'Conv2DBackpropFilter',
+    inputsToSave: ['x', 'dy'],
+    gradFunc: (g, [x, dy], attrs) => {
+      const { strides, pad, dataFormat, dimRoundingMode } = attrs as unknown as ConvBackpropFilterAttrs;
+      const G = g as tf.Tensor4D;
+      return {
+        x: () => conv2DBackpropInput(x.shape, dy, G, strides, pad, dataFormat, dimRoundingMode),
+        dy: () => tf.conv2d(x as tf.Tensor4D, G, strides, pad as 'valid', dataFormat === 'NCHW' ? 'NCHW' : 'NHWC', 1, dimRoundingMode),
+      };
+    },
+  });
+}
+
+/**
+ * Pow: the exponent's gradient read the saved output, which tfjs 4.22 does
+ * not connect on the tape (TFJS-GAPS.md); it now recomputes the power.
+ */
+function powGradient(): void {
+  setGradient({
+    kernelName: 'Pow',
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, [a, b]) => {
+      const d = dy as tf.Tensor;
+      const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+      const fit = (t: tf.Tensor, shape: number[]) => {
+        const axes = tf.backend_util.getReductionAxes(shape, outShape);
+        return tf.reshape(axes.length > 0 ? tf.sum(t, axes) : t, shape);
+      };
+      return {
+        a: () => {
+          const e = tf.cast(b, 'float32');
+          return fit(tf.mul(d, tf.mul(e, tf.pow(a, tf.sub(e, 1)))), a.shape);
+        },
+        b: () => {
+          const logA = tf.where(tf.greater(a, 0), tf.log(a), tf.zerosLike(a));
+          return fit(tf.mul(d, tf.mul(tf.pow(a, b), logA)), b.shape);
+        },
+      };
+    },
+  });
+}
+
+/** Kernels whose gradient configs {@link secondOrderGradients} replaces or adds. */
+export const SECOND_ORDER_KERNELS = ['AvgPool', 'AvgPoolGrad', 'Conv2DBackpropFilter', 'Pow'] as const;
+
+/** Registers the configs above (called once by `applyGradientFixes`). */
+export function secondOrderGradients(): void {
+  avgPoolGradients();
+  conv2DBackpropFilterGradient();
+  powGradient();
+}
