@@ -1,35 +1,167 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { inputs, reduce, type KerasLoss, type TensorLike, type WeightedReductionOptions } from '@tfjs-losses/core';
-
-/** Options of {@link lovaszSoftmax}. */
-export type LovaszSoftmaxOptions = WeightedReductionOptions;
+import { absZeroGrad, describeValue, formatShape, inputs, type KerasLoss, type TensorLike } from '@tfjs-losses/core';
+import { lovaszExtension } from './kernels/lovasz.kernel';
 
 /**
- * Lovasz losses. The generator starts every package with squared error,
- *
- *   loss_i = (pred_i - target_i)^2,
- *
- * so the wiring (validation, reduction, tests on every backend, fixture,
- * README, changeset) works from the first commit: replace the math with the
- * new loss and regenerate the fixture.
- *
- * @param pred    predictions, any shape
- * @param target  targets, shape of `pred`
- * @returns scalar for 'mean'/'sum'; shape of `pred` for 'none'
- * @throws LossInputError if shapes differ
+ * float32 values of `t` in a buffer of their own. tfjs-webgpu 4.22 casts int32
+ * and bool to float32 by relabelling the buffer, and its transpose program
+ * then misreads the integers (wrong values); an elementwise op writes real
+ * floats. Elsewhere, and for float32 input, `t` itself.
  */
-export function lovaszSoftmax(pred: TensorLike, target: TensorLike, options: LovaszSoftmaxOptions = {}): tf.Tensor {
-  const { reduction = 'mean', weights, avgFactor } = options;
+function ownFloat(t: tf.Tensor, source: unknown): tf.Tensor {
+  const wasFloat = source instanceof tf.Tensor && source.dtype === 'float32';
+  return wasFloat || tf.getBackend() !== 'webgpu' ? t : tf.mul(tf.cast(t, 'float32'), 1);
+}
+
+/** Options of {@link lovaszSoftmax}. */
+export interface LovaszSoftmaxOptions {
+  /**
+   * Classes averaged: `'present'` (default) those with at least one valid
+   * pixel in the labels, `'all'` every class, or a list of class indices.
+   */
+  classes?: 'present' | 'all' | number[];
+  /** Compute the loss per image and average over images (default `false`: the whole batch at once). */
+  perImage?: boolean;
+  /** Label value whose pixels are left out of the loss. */
+  ignoreIndex?: number;
+  /** Layout of 4-D input: `'channelsLast'` `[B, H, W, C]` (default) or `'channelsFirst'` `[B, C, H, W]`. */
+  dataFormat?: 'channelsLast' | 'channelsFirst';
+  /** `true`: the input holds logits and softmax is applied over the class axis inside (default `false`). */
+  fromLogits?: boolean;
+  /** One non-negative weight per class multiplying that class's term (default: all 1). */
+  classWeights?: number[];
+}
+
+/**
+ * Lovasz-Softmax loss (Berman, Rannen Triki and Blaschko, CVPR 2018): a
+ * convex surrogate of the mean Jaccard (IoU) loss over classes.
+ *
+ * For each class c, with fg_c(i) = [label_i = c] and errors
+ * e_c(i) = |fg_c(i) − p_c(i)| over the valid pixels, sorted decreasingly
+ * (e_(1) ≥ e_(2) ≥ ...), F = Σ fg_c, and f_k, b_k the numbers of foreground
+ * and other pixels among the first k sorted ones:
+ *
+ *   J_k = 1 − (F − f_k) / (F + b_k),   loss_c = Σ_k e_(k) (J_k − J_{k−1})
+ *
+ *   loss = Σ_{c ∈ classes} w_c · loss_c / |classes|
+ *
+ * averaged over images when `perImage`. The Jaccard gradient (J_k − J_{k−1})
+ * is a constant of the sort, as in the authors' code; ties in the errors are
+ * ordered by pixel position, on every backend.
+ *
+ * Edge cases the authors' code does not handle: an image whose pixels are
+ * all ignored contributes 0 and stays in the per-image mean, a batch with
+ * no valid pixel gives 0 (no NaN), a single valid pixel is computed
+ * normally. With `classes: 'all'` an absent class contributes its largest
+ * predicted probability, as in the authors' code.
+ *
+ * @param probas  class probabilities `[B, H, W, C]` (`[B, C, H, W]` with
+ *   `dataFormat: 'channelsFirst'`) or flat `[P, C]`; logits with `fromLogits`
+ * @param labels  class indices `[B, H, W]` (flat: `[P]`), int32 or whole
+ *   floats, in [0, C − 1] or equal to `ignoreIndex`
+ * @param options see {@link LovaszSoftmaxOptions}
+ * @returns the loss, a scalar
+ * @throws LossInputError for a wrong rank, labels whose shape does not match
+ *   probas, labels out of range, an unknown `dataFormat` or `classes`,
+ *   `perImage` with flat input, classWeights of the wrong length
+ * @see Berman et al., "The Lovász-Softmax loss", CVPR 2018, and the authors'
+ *   `lovasz_softmax` (github.com/bermanmaxim/LovaszSoftmax), our reference
+ */
+export function lovaszSoftmax(probas: TensorLike, labels: TensorLike, options: LovaszSoftmaxOptions = {}): tf.Scalar {
+  const {
+    classes = 'present',
+    perImage = false,
+    ignoreIndex,
+    dataFormat = 'channelsLast',
+    fromLogits = false,
+    classWeights,
+  } = options;
   return tf.tidy('lovaszSoftmax', () => {
     const arg = inputs('lovaszSoftmax');
-    const p = arg.float('pred', pred);
-    const t = arg.float('target', target, { shapeOf: ['pred', p] });
-    const perElement = tf.squaredDifference(p, t);
-    return reduce(perElement, reduction, weights, { avgFactor, fn: 'lovaszSoftmax' });
+    arg.oneOf('dataFormat', dataFormat, ['channelsLast', 'channelsFirst']);
+    arg.oneOf('perImage', perImage, [true, false]);
+    arg.oneOf('fromLogits', fromLogits, [true, false]);
+    if (ignoreIndex !== undefined) arg.number('ignoreIndex', ignoreIndex, { integer: true });
+    const x = ownFloat(arg.float('probas', probas, { rank: [2, 4] }), probas);
+    const s = x.shape as number[];
+    const flat = x.rank === 2;
+    if (perImage && flat) {
+      arg.fail('probas', `must be [B, H, W, C] (or [B, C, H, W]) when perImage is true; got flat input of shape ${formatShape(x.shape)}.`);
+    }
+    const first = !flat && dataFormat === 'channelsFirst';
+    const numClasses = s[first ? 1 : s.length - 1];
+    const labelShape = flat ? [s[0]] : first ? [s[0], s[2], s[3]] : s.slice(0, 3);
+    if (x.size === 0) arg.fail('probas', `must hold at least one pixel and one class; got shape ${formatShape(x.shape)}.`);
+    const y = arg.int('labels', labels, {
+      shape: labelShape,
+      min: 0,
+      max: numClasses - 1,
+      allow: ignoreIndex === undefined ? [] : [ignoreIndex],
+    });
+
+    let list: number[] | undefined;
+    if (Array.isArray(classes)) {
+      list = arg.numberArray('classes', classes, { integer: true, min: 0, max: numClasses - 1 });
+      if (list.length === 0) arg.fail('classes', 'must list at least one class index; got an empty array.');
+    } else if (classes !== 'present' && classes !== 'all') {
+      arg.fail('classes', `must be "present", "all" or an array of class indices; got ${describeValue(classes)}.`);
+    }
+    const weights = classWeights === undefined ? undefined : arg.numberArray('classWeights', classWeights, { length: numClasses, min: 0 });
+
+    const images = perImage ? s[0] : 1;
+    const pixels = x.size / numClasses / images;
+    // Probabilities as [images, classes, pixels]: each (image, class) row is sorted.
+    let p: tf.Tensor;
+    if (first) {
+      const probs = fromLogits ? tf.exp(tf.sub(x, tf.logSumExp(x, 1, true))) : x;
+      p = perImage
+        ? tf.reshape(probs, [images, numClasses, pixels])
+        : tf.reshape(tf.transpose(probs, [1, 0, 2, 3]), [1, numClasses, pixels]);
+    } else {
+      const rows = tf.reshape(x, [images, pixels, numClasses]);
+      p = tf.transpose(fromLogits ? tf.softmax(rows) : rows, [0, 2, 1]);
+    }
+    const cls = list ?? Array.from({ length: numClasses }, (_, c) => c);
+    if (list) p = tf.gather(p, tf.tensor1d(list, 'int32'), 1);
+    const k = cls.length;
+
+    // Ignored pixels get label -1 (no class) and error -1 (left out by the extension).
+    const lab = tf.reshape(y, [images, 1, pixels]);
+    const valid = ignoreIndex === undefined ? undefined : tf.notEqual(lab, ignoreIndex);
+    const labEff = valid ? tf.where(valid, lab, tf.fill(lab.shape, -1, 'int32')) : lab;
+    const fg = tf.cast(tf.equal(labEff, tf.reshape(tf.tensor1d(cls, 'int32'), [1, k, 1])), 'float32');
+    let errors = absZeroGrad(tf.sub(fg, p));
+    if (valid) errors = tf.where(tf.broadcastTo(valid, errors.shape), errors, tf.fill(errors.shape, -1));
+
+    const perClass = tf.reshape(lovaszExtension(tf.reshape(errors, [images * k, pixels]), tf.reshape(fg, [images * k, pixels])), [images, k]);
+    let terms = weights ? tf.mul(perClass, tf.tensor1d(cls.map((c) => weights[c]))) : perClass;
+    let count: tf.Tensor | number = k;
+    if (classes === 'present') {
+      const present = tf.cast(tf.greater(tf.sum(fg, 2), 0), 'float32');
+      terms = tf.mul(terms, present);
+      count = tf.maximum(tf.sum(present, 1), 1);
+    }
+    const perImageLoss = tf.div(tf.sum(terms, 1), count);
+    return tf.mean(perImageLoss) as tf.Scalar;
   });
 }
 
-/** Keras-style adapter: `model.compile({ loss: lovaszSoftmaxKeras() })`. */
+/**
+ * Keras-style adapter: `model.compile({ loss: lovaszSoftmaxKeras() })`.
+ * `yTrue` holds class indices `[B, H, W]` or `[B, H, W, 1]`, or one-hot
+ * labels of the shape of `yPred` (taken by argmax over the class axis).
+ */
 export function lovaszSoftmaxKeras(options: LovaszSoftmaxOptions = {}): KerasLoss {
-  return (yTrue, yPred) => lovaszSoftmax(yPred, yTrue, options);
+  return (yTrue, yPred) =>
+    tf.tidy(() => {
+      const classAxis = yPred.rank === 4 && options.dataFormat === 'channelsFirst' ? 1 : yPred.rank - 1;
+      const numClasses = yPred.shape[classAxis];
+      let labels = yTrue;
+      if (yTrue.rank === yPred.rank && numClasses > 1 && tf.util.arraysEqual(yTrue.shape, yPred.shape)) {
+        labels = tf.argMax(ownFloat(yTrue, yTrue), classAxis);
+      } else if (yTrue.rank === yPred.rank && yTrue.shape[classAxis] === 1) {
+        labels = tf.squeeze(yTrue, [classAxis]);
+      }
+      return lovaszSoftmax(yPred, labels, options);
+    });
 }
