@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from bench_inputs import digest, generate
+from blas import classify_blas
 
 # ---------------------------------------------------------------- losses
 # Each takes the inputs by name (torch tensors; floating ones require grad)
@@ -219,17 +220,7 @@ def blas_info():
                     libs.append(m.group(1))
     except OSError:
         pass
-    joined = ' '.join(libs).lower()
-    if 'openblas' in joined:
-        kind = 'OpenBLAS'
-    elif 'mkl' in joined:
-        kind = 'MKL'
-    elif 'blis' in joined:
-        kind = 'BLIS'
-    elif 'blas' in joined:
-        kind = 'reference'
-    else:
-        kind = 'unknown'
+    kind = classify_blas(libs)
     config = torch.__config__.show()
     m = re.search(r'BLAS_INFO=(\w+)', config)
     return {

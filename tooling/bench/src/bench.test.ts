@@ -1,5 +1,6 @@
 // node --test (pnpm test): the parts of the harness that decide what the bench reports.
 import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
@@ -56,6 +57,20 @@ describe('inputs', () => {
       for (let c = 0; c < 128; c++) b += n[r * 128 + c] ** 2;
       assert.ok(Math.abs(a - 1) < 1e-5 && Math.abs(b - 1) < 1e-5, `row ${r}: ${a} ${b}`);
     }
+  });
+});
+
+describe('BLAS detection (python/blas.py)', () => {
+  it('tells OpenBLAS from the reference BLAS by the mapped libraries', () => {
+    const cases: [string[], string][] = [
+      [['/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3', '/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblasp-r0.3.21.so'], 'OpenBLAS'],
+      [['/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0', '/usr/lib/x86_64-linux-gnu/lapack/liblapack.so.3.11.0'], 'reference'],
+      [['/opt/intel/lib/libmkl_rt.so.2'], 'MKL'],
+      [[], 'unknown'],
+    ];
+    const code = `import json, sys; sys.path.insert(0, ${JSON.stringify(path.dirname(SCRIPT))}); from blas import classify_blas; print(json.dumps([classify_blas(c) for c in json.load(sys.stdin)]))`;
+    const out = execFileSync('/usr/bin/python3', ['-c', code], { input: JSON.stringify(cases.map((c) => c[0])) });
+    assert.deepEqual(JSON.parse(out.toString()), cases.map((c) => c[1]));
   });
 });
 
