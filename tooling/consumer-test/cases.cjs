@@ -1,9 +1,26 @@
 // One small value-and-gradient case per published package, used by run.mjs
-// from both ESM and CJS. Each returns { x, loss } with loss a scalar function of x.
-// Packages add their case here when their real API lands.
+// from both ESM and CJS. Each returns { x, loss } with loss a scalar function
+// of x. A package whose case is missing is reported by run.mjs.
+const ramp = (tf, shape, scale = 1) => {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(Array.from({ length: n }, (_, i) => scale * Math.sin(1.3 * i + 0.2)), shape);
+};
+
 module.exports = {
   '@tfjs-losses/core': (tf, m) => ({
     x: tf.tensor([0, 0.5, -2]),
     loss: (x) => m.reduce(tf.mul(m.absZeroGrad(x), tf.where(tf.less(x, 0), tf.onesLike(x), tf.tensor([2, 2, 2]))), 'mean'),
+  }),
+  '@tfjs-losses/focal': (tf, m) => ({
+    x: ramp(tf, [4, 3], 2),
+    loss: (x) => tf.add(m.sigmoidFocalLoss(x, tf.tensor([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]])), m.softmaxFocalLoss(x, [0, 1, 2, 1])),
+  }),
+  '@tfjs-losses/smooth-l1': (tf, m) => ({
+    x: ramp(tf, [3, 4]),
+    loss: (x) => tf.add(m.smoothL1Loss(x, tf.zeros([3, 4]), { beta: 0.5 }), m.balancedL1Loss(x, tf.zeros([3, 4]))),
+  }),
+  '@tfjs-losses/contrastive': (tf, m) => ({
+    x: ramp(tf, [4, 5]),
+    loss: (x) => tf.add(m.ntXent(x, tf.reverse(x, 1)), m.infoNCE(x, tf.add(x, 0.1))),
   }),
 };

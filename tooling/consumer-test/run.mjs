@@ -54,6 +54,9 @@ console.log('npm install of the tarballs with @tensorflow/tfjs-core and @tensorf
 run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '@tensorflow/tfjs-core@4.22.0', '@tensorflow/tfjs-backend-cpu@4.22.0', ...Object.values(packed)], app);
 
 // Each entry: package, a function of (tf, mod) returning a scalar loss of x.
+const caseNames = Object.keys((await import('./cases.cjs')).default);
+const uncovered = Object.keys(packed).filter((n) => n !== '@tfjs-losses/losses' && !caseNames.includes(n));
+if (uncovered.length) console.log(`no consumer case yet for: ${uncovered.join(', ')}`);
 const cases = fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'cases.cjs'), 'utf8');
 fs.writeFileSync(path.join(app, 'cases.cjs'), cases);
 const body = (load) => `
