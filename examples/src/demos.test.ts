@@ -1,0 +1,83 @@
+// Every demo of the default list runs for a few steps (on the backend of the
+// Vitest project) and returns finite curves, an evidence line and metrics,
+// leaking no tensor; the CLI's arguments and output folder are checked too.
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { lossChartSvg, pictureSvg } from './chart';
+import { DEMOS, notReady } from './demos';
+import type { Progress } from './demos';
+import { parseArgs, runDemos } from './node/run';
+
+describe('every demo runs a few steps', () => {
+  for (const demo of DEMOS) {
+    it(demo.family, async () => {
+      expect(notReady(demo.family)).toBeUndefined();
+      const steps = Math.max(demo.minSteps, 4);
+      const before = tf.memory().numTensors;
+      const progress: Progress[] = [];
+      const result = await demo.run({ steps, seed: 7, onProgress: (p) => void progress.push(p) });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(result.family).toBe(demo.family);
+      expect(result.steps).toBe(steps);
+      expect(progress.map((p) => p.step)).toEqual(Array.from({ length: steps }, (_, i) => i + 1));
+      expect(progress.every((p) => p.total === steps && p.batch > 0)).toBe(true);
+      const values = result.curves.flatMap((c) => c.values);
+      expect(values).toHaveLength(steps);
+      expect(values.every(Number.isFinite)).toBe(true);
+      expect(result.evidence.length).toBeGreaterThan(20);
+      expect(Object.keys(result.metrics).length).toBeGreaterThan(0);
+      if (result.picture) expect(pictureSvg(result.picture)).toMatch(/^<svg[^]*<\/svg>$/);
+    });
+  }
+});
+
+describe('pnpm demo arguments', () => {
+  it('parses --only, --backend, --steps, --seed and --out', () => {
+    const o = parseArgs(['--', '--only', 'focal', '--backend=cpu', '--steps', '5', '--seed', '3', '--out', 'x'], '/tmp');
+    expect(o).toEqual({ only: ['focal'], backend: 'cpu', steps: 5, seed: 3, out: '/tmp/x', help: false });
+    expect(parseArgs(['--help']).help).toBe(true);
+  });
+
+  it('rejects unknown families, backends and bad step counts', () => {
+    expect(() => parseArgs(['--only', 'nope'])).toThrow(/unknown family "nope"/);
+    expect(() => parseArgs(['--backend', 'gpu'])).toThrow(/webgpu, wasm or cpu/);
+    expect(() => parseArgs(['--steps', '0'])).toThrow(/positive integer/);
+    expect(() => parseArgs(['--steps'])).toThrow(/needs a value/);
+    expect(() => parseArgs(['--frobnicate'])).toThrow(/unknown argument/);
+  });
+});
+
+describe('the output folder', () => {
+  it('holds a loss curve per demo and summary.json', async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'tfjs-losses-demo-'));
+    const family = DEMOS[0].family;
+    const lines: string[] = [];
+    const summary = await runDemos(
+      { only: [family], backend: tf.getBackend() as 'wasm', steps: DEMOS[0].minSteps, seed: 1, out, help: false },
+      (l) => lines.push(l),
+    );
+    expect(summary.demos.map((d) => d.status)).toEqual(['ok']);
+    expect(summary.backend.backend).toBe(tf.getBackend());
+    expect(lines.join('\n')).toMatch(/evidence: /);
+    const written = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    expect(written.demos[0].family).toBe(family);
+    expect(written.demos[0].tensorsLeaked).toBe(0);
+    expect(readFileSync(path.join(out, `${family}-loss.svg`), 'utf8')).toMatch(/<polyline|<circle/);
+    expect(existsSync(path.join(out, `${family}-picture.svg`))).toBe(true);
+  });
+});
+
+describe('charts', () => {
+  it('draws every curve, skipping non-finite values', () => {
+    const svg = lossChartSvg([
+      { name: 'a', values: [3, 2, Number.NaN, 1] },
+      { name: 'b', values: [1, 0.5] },
+    ]);
+    expect(svg.match(/<polyline/g)).toHaveLength(4);
+    expect(svg).toContain('>a</text>');
+    expect(svg).not.toContain('NaN');
+  });
+});

@@ -1,0 +1,18 @@
+// Every demo, in the order `pnpm demo` runs them.
+import { missingExports } from './losses';
+import { focalDemo } from './focal';
+import type { Demo, Family } from './types';
+
+export const DEMOS: Demo[] = [focalDemo];
+
+/** Every loss family; those without an entry in DEMOS are reported as such by `pnpm demo`. */
+export const FAMILIES: Family[] = ['ctc', 'focal', 'contrastive', 'gan', 'lovasz', 'smooth-l1', 'cycle'];
+
+/** Why a family's demo cannot run yet (its package lacks a function), or undefined when it can. */
+export function notReady(family: Family): string | undefined {
+  const missing = missingExports(family);
+  return missing.length ? `not landed yet: ${missing.join(', ')}` : undefined;
+}
+
+export { missingExports };
+export type { Demo, DemoContext, DemoResult, Family, Picture, Progress } from './types';
