@@ -1,2 +1,2 @@
 export { ctcLoss, ctcLossKeras } from './ctc-loss';
-export type { CtcLossOptions } from './ctc-loss';
+export type { CtcLossOptions, CtcLossKerasOptions } from './ctc-loss';
