@@ -177,25 +177,21 @@ export async function runOurs(w: Workload, mod: LossModule, opts: RunOptions): P
     // Kernels, peak bytes and leaks of one steady-state call.
     const before = tf.memory().numTensors;
     const bytesBefore = tf.memory().numBytes;
-    let profiled: StepResult | undefined;
-    const info = await tf.profile(() => {
-      profiled = p.step();
-      return [profiled.value, ...profiled.grads];
-    });
-    await finish(profiled!, backend);
-    disposeStep(profiled!);
+    // On webgpu the same call counts dispatches (profiling submits each one in its own pass: still one each).
+    let info: Awaited<ReturnType<typeof tf.profile>> | undefined;
+    const profiledCall = async (): Promise<void> => {
+      let profiled: StepResult | undefined;
+      info = await tf.profile(() => {
+        profiled = p.step();
+        return [profiled.value, ...profiled.grads];
+      });
+      await finish(profiled!, backend);
+      disposeStep(profiled!);
+    };
+    const dispatches = backend === 'webgpu' ? await countDispatches(profiledCall) : (await profiledCall(), undefined);
     const leaked = tf.memory().numTensors - before;
     const kernelNames: Record<string, number> = {};
-    for (const k of info.kernels) kernelNames[k.name] = (kernelNames[k.name] ?? 0) + 1;
-
-    let dispatches: number | undefined;
-    if (backend === 'webgpu') {
-      dispatches = await countDispatches(async () => {
-        const r = p.step();
-        await finish(r, backend);
-        disposeStep(r);
-      });
-    }
+    for (const k of info!.kernels) kernelNames[k.name] = (kernelNames[k.name] ?? 0) + 1;
 
     // Timed runs: at least minRuns (one if the warm-up alone used the budget), then until the budget is spent.
     const minRuns = warmupMs > opts.budgetMs ? 1 : opts.minRuns;
@@ -216,10 +212,10 @@ export async function runOurs(w: Workload, mod: LossModule, opts: RunOptions): P
       runs: times.length,
       times,
       warmupMs,
-      kernels: info.kernels.length,
+      kernels: info!.kernels.length,
       kernelNames,
       dispatches,
-      peakBytes: info.peakBytes - bytesBefore,
+      peakBytes: info!.peakBytes - bytesBefore,
       leaked,
       inputDigests,
     };
