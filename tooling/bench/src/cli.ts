@@ -160,6 +160,7 @@ async function main(): Promise<number> {
     tfjs: tf.version_core,
     loadAverageBefore: loadBefore,
     loadAverageAfter: os.loadavg(),
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
   };
   mkdirSync(outDir, { recursive: true });
   const date = new Date().toISOString();

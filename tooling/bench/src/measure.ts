@@ -32,6 +32,8 @@ export interface OursResult {
   /** Peak bytes held by tensors during one call, beyond what was allocated before it. */
   peakBytes?: number;
   leaked?: number;
+  /** Resident set size of the process right after the profiled call (bytes; includes everything loaded so far). */
+  rssBytes?: number;
   inputDigests?: Record<string, string>;
 }
 
@@ -190,6 +192,7 @@ export async function runOurs(w: Workload, mod: LossModule, opts: RunOptions): P
     };
     const dispatches = backend === 'webgpu' ? await countDispatches(profiledCall) : (await profiledCall(), undefined);
     const leaked = tf.memory().numTensors - before;
+    const rssBytes = process.memoryUsage().rss;
     const kernelNames: Record<string, number> = {};
     for (const k of info!.kernels) kernelNames[k.name] = (kernelNames[k.name] ?? 0) + 1;
 
@@ -217,6 +220,7 @@ export async function runOurs(w: Workload, mod: LossModule, opts: RunOptions): P
       dispatches,
       peakBytes: info!.peakBytes - bytesBefore,
       leaked,
+      rssBytes,
       inputDigests,
     };
   } catch (e) {
