@@ -3,6 +3,7 @@ import { withComposedOps } from '@tfjs-losses/core';
 import { expectClose, expectLossInputError, expectNoLeak, gradCheck, loadFixture, seededRandom } from '@tfjs-losses/test-utils';
 import { describe, expect, it } from 'vitest';
 import { lovaszHinge, lovaszHingeKeras, type LovaszHingeOptions } from './index';
+import { lovaszHingeIsFused } from './kernels/lovasz-hinge.kernel';
 
 /** 1 − IoU of the foreground (1) for hard predictions; 0 when both masks are empty. */
 function oneMinusIoU(labels: number[], preds: number[], ignore?: number): number {
@@ -32,6 +33,32 @@ describe('lovaszHinge', () => {
       });
     }
   }
+
+  it('runs the fused kernel on cpu and wasm, composed ops on webgpu', () => {
+    expect(lovaszHingeIsFused()).toBe(tf.getBackend() !== 'webgpu');
+    expect(withComposedOps(lovaszHingeIsFused)).toBe(false);
+  });
+
+  it('fused kernel and composed ops agree on inputs full of ties (value and gradient, every option)', async () => {
+    // Scores on a grid of quarters: many equal errors (and errors of exactly 0), resolved by position on both paths.
+    const rand = seededRandom(43);
+    const [b, h, w] = [3, 6, 5];
+    const x = tf.tensor(Array.from({ length: b * h * w }, () => Math.floor(rand() * 13) / 4 - 1.5), [b, h, w]);
+    const labels = tf.tensor(Array.from({ length: b * h * w }, (_, i) => (i < h * w ? 7 : rand() < 0.2 ? 7 : rand() < 0.4 ? 1 : 0)), [b, h, w], 'int32');
+    const options: LovaszHingeOptions[] = [
+      { ignoreIndex: 7 },
+      { ignoreIndex: 7, perImage: false },
+      { ignoreIndex: 7, symmetric: true },
+      { ignoreIndex: 7, symmetric: true, perImage: false },
+    ];
+    for (const o of options) {
+      const f = (t: tf.Tensor) => lovaszHinge(t, labels, o);
+      const fused = tf.valueAndGrads(f)([x]);
+      const comp = withComposedOps(() => tf.valueAndGrads(f)([x]));
+      await expectClose(fused.value, await comp.value.data());
+      await expectClose(fused.grads[0], await comp.grads[0].array() as number[]);
+    }
+  });
 
   it('equals 2 (1 − IoU) on hard scores ±1 (Lovasz extension property), over random masks', async () => {
     const rand = seededRandom(17);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { formatShape, inputs, type KerasLoss, type TensorLike } from '@tfjs-losses/core';
-import { lovaszExtension } from './kernels/lovasz.kernel';
+import { lovaszHingeOp } from './kernels/lovasz-hinge.kernel';
 
 /** Options of {@link lovaszHinge}. */
 export interface LovaszHingeOptions {
@@ -59,26 +59,11 @@ export function lovaszHinge(logits: TensorLike, labels: TensorLike, options: Lov
     });
     const images = perImage ? x.shape[0] : 1;
     const pixels = x.size / images;
-    const scores = tf.reshape(x, [images, pixels]);
-    const lab = tf.reshape(y, [images, pixels]);
-    const isFg = tf.equal(lab, 1);
-    const valid = ignoreIndex === undefined ? undefined : tf.notEqual(lab, ignoreIndex);
-    // s = 2y − 1 from the label itself; an ignored pixel's error is replaced below.
-    const signs = tf.sub(tf.mul(tf.cast(isFg, 'float32'), 2), 1);
-    let errors = tf.sub(1, tf.mul(scores, signs));
-    let fg = tf.cast(valid ? tf.logicalAnd(isFg, valid) : isFg, 'float32');
-    if (valid) errors = tf.where(valid, errors, tf.fill(errors.shape, -1));
-    let rows = images;
-    if (symmetric) {
-      // The mirrored pair (−x, 1 − y) has the same errors: only the foreground flips.
-      const other = valid ? tf.sub(tf.cast(valid, 'float32'), fg) : tf.sub(1, fg);
-      errors = tf.concat([errors, errors], 0);
-      fg = tf.concat([fg, other], 0);
-      rows = 2 * images;
-    }
-    const losses = lovaszExtension(errors, fg);
-    const total = tf.sum(losses);
-    return tf.div(total, rows) as tf.Scalar;
+    return lovaszHingeOp(tf.reshape(x, [images, pixels]), tf.reshape(y, [images, pixels]), {
+      symmetric,
+      hasIgnore: ignoreIndex !== undefined,
+      ignoreIndex: ignoreIndex ?? 0,
+    }) as tf.Scalar;
   });
 }
 

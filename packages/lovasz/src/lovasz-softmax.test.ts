@@ -3,6 +3,7 @@ import { withComposedOps } from '@tfjs-losses/core';
 import { expectClose, expectLossInputError, expectNoLeak, gradCheck, loadFixture, seededRandom } from '@tfjs-losses/test-utils';
 import { describe, expect, it } from 'vitest';
 import { lovaszSoftmax, lovaszSoftmaxKeras, type LovaszSoftmaxOptions } from './index';
+import { lovaszSoftmaxIsFused } from './kernels/lovasz-softmax.kernel';
 
 /** Shuffled copy of `values` (seeded). */
 function shuffled<T>(values: T[], rand: () => number): T[] {
@@ -59,6 +60,35 @@ describe('lovaszSoftmax', () => {
       });
     }
   }
+
+  it('runs the fused kernel on cpu and wasm, composed ops on webgpu', () => {
+    expect(lovaszSoftmaxIsFused()).toBe(tf.getBackend() !== 'webgpu');
+    expect(withComposedOps(lovaszSoftmaxIsFused)).toBe(false);
+  });
+
+  it('fused kernel and composed ops agree on inputs full of ties (value and gradient, every option)', async () => {
+    // Probabilities on a grid of eighths: many equal errors, resolved by position on both paths.
+    const rand = seededRandom(41);
+    const [b, h, w, k] = [3, 5, 4, 4];
+    const x = tf.tensor(Array.from({ length: b * h * w * k }, () => Math.floor(rand() * 9) / 8), [b, h, w, k]);
+    const labels = tf.tensor(Array.from({ length: b * h * w }, (_, i) => (i < h * w ? 255 : rand() < 0.15 ? 255 : Math.floor(rand() * 3))), [b, h, w], 'int32');
+    const options: LovaszSoftmaxOptions[] = [
+      { ignoreIndex: 255 },
+      { ignoreIndex: 255, classes: 'all', perImage: true },
+      { ignoreIndex: 255, classes: [3, 1, 1], classWeights: [0.5, 2, 1, 3] },
+      { ignoreIndex: 255, perImage: true, fromLogits: true },
+      { ignoreIndex: 255, dataFormat: 'channelsFirst', classes: 'all' },
+      { ignoreIndex: 255, dataFormat: 'channelsFirst', perImage: true, classWeights: [1, 0, 2, 1] },
+    ];
+    for (const o of options) {
+      const input = o.dataFormat === 'channelsFirst' ? tf.transpose(x, [0, 3, 1, 2]) : x;
+      const f = (p: tf.Tensor) => lovaszSoftmax(p, labels, o);
+      const fused = tf.valueAndGrads(f)([input]);
+      const comp = withComposedOps(() => tf.valueAndGrads(f)([input]));
+      await expectClose(fused.value, await comp.value.data());
+      await expectClose(fused.grads[0], await comp.grads[0].array() as number[]);
+    }
+  });
 
   it('equals 1 − IoU on hard predictions (Lovasz extension property), over random masks', async () => {
     const rand = seededRandom(21);

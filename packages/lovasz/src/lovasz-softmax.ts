@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { absZeroGrad, describeValue, formatShape, inputs, type KerasLoss, type TensorLike } from '@tfjs-losses/core';
-import { lovaszExtension } from './kernels/lovasz.kernel';
+import { describeValue, formatShape, inputs, type KerasLoss, type TensorLike } from '@tfjs-losses/core';
+import { lovaszSoftmaxOp } from './kernels/lovasz-softmax.kernel';
 
 /**
  * float32 values of `t` in a buffer of their own. tfjs-webgpu 4.22 casts int32
@@ -108,41 +108,21 @@ export function lovaszSoftmax(probas: TensorLike, labels: TensorLike, options: L
     }
     const weights = classWeights === undefined ? undefined : arg.numberArray('classWeights', classWeights, { length: numClasses, min: 0 });
 
-    const images = perImage ? s[0] : 1;
-    const pixels = x.size / numClasses / images;
-    // Probabilities as [images, classes, pixels]: each (image, class) row is sorted.
-    let p: tf.Tensor;
-    if (first) {
-      const probs = fromLogits ? tf.exp(tf.sub(x, tf.logSumExp(x, 1, true))) : x;
-      p = perImage
-        ? tf.reshape(probs, [images, numClasses, pixels])
-        : tf.reshape(tf.transpose(probs, [1, 0, 2, 3]), [1, numClasses, pixels]);
-    } else {
-      const rows = tf.reshape(x, [images, pixels, numClasses]);
-      p = tf.transpose(fromLogits ? tf.softmax(rows) : rows, [0, 2, 1]);
-    }
     const cls = list ?? Array.from({ length: numClasses }, (_, c) => c);
-    if (list) p = tf.gather(p, tf.tensor1d(list, 'int32'), 1);
-    const k = cls.length;
-
-    // Ignored pixels get label -1 (no class) and error -1 (left out by the extension).
-    const lab = tf.reshape(y, [images, 1, pixels]);
-    const valid = ignoreIndex === undefined ? undefined : tf.notEqual(lab, ignoreIndex);
-    const labEff = valid ? tf.where(valid, lab, tf.fill(lab.shape, -1, 'int32')) : lab;
-    const fg = tf.cast(tf.equal(labEff, tf.reshape(tf.tensor1d(cls, 'int32'), [1, k, 1])), 'float32');
-    let errors = absZeroGrad(tf.sub(fg, p));
-    if (valid) errors = tf.where(tf.broadcastTo(valid, errors.shape), errors, tf.fill(errors.shape, -1));
-
-    const perClass = tf.reshape(lovaszExtension(tf.reshape(errors, [images * k, pixels]), tf.reshape(fg, [images * k, pixels])), [images, k]);
-    let terms = weights ? tf.mul(perClass, tf.tensor1d(cls.map((c) => weights[c]))) : perClass;
-    let count: tf.Tensor | number = k;
-    if (classes === 'present') {
-      const present = tf.cast(tf.greater(tf.sum(fg, 2), 0), 'float32');
-      terms = tf.mul(terms, present);
-      count = tf.maximum(tf.sum(present, 1), 1);
-    }
-    const perImageLoss = tf.div(tf.sum(terms, 1), count);
-    return tf.mean(perImageLoss) as tf.Scalar;
+    const batch = flat ? 1 : s[0];
+    const size = x.size / numClasses / batch;
+    // [B, S, C] (or [B, C, S]): the layouts the op reads without moving data.
+    const p3 = tf.reshape(x, first ? [batch, numClasses, size] : [batch, size, numClasses]);
+    const probs = !fromLogits ? p3 : first ? tf.exp(tf.sub(p3, tf.logSumExp(p3, 1, true))) : tf.softmax(p3);
+    return lovaszSoftmaxOp(probs, tf.reshape(y, [batch, size]), {
+      classes: cls,
+      weights: cls.map((c) => (weights ? weights[c] : 1)),
+      present: classes === 'present',
+      perImage,
+      channelsFirst: first,
+      hasIgnore: ignoreIndex !== undefined,
+      ignoreIndex: ignoreIndex ?? 0,
+    }) as tf.Scalar;
   });
 }
 
