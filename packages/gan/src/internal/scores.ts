@@ -1,0 +1,58 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { accurateMean, accurateSum, inputs, type ArgChecker, type Reduction, type TensorLike } from '@tfjs-losses/core';
+
+const REDUCTIONS: readonly Reduction[] = ['none', 'mean', 'sum'];
+
+/** Checked real and fake scores of a discriminator loss, as float32 tensors. */
+export interface ScorePair {
+  arg: ArgChecker;
+  real: tf.Tensor;
+  fake: tf.Tensor;
+}
+
+/**
+ * Converts and checks `(realScores, fakeScores)`. The two may differ in shape
+ * (batches of real and generated samples need not be the same size) except
+ * for `reduction: 'none'`, which adds the two terms element by element.
+ */
+export function scorePair(fn: string, realScores: TensorLike, fakeScores: TensorLike, reduction: unknown): ScorePair {
+  const arg = inputs(fn);
+  const real = arg.float('realScores', realScores);
+  arg.oneOf('reduction', reduction, REDUCTIONS);
+  const fake = arg.float('fakeScores', fakeScores, reduction === 'none' ? { shapeOf: ['realScores', real] } : {});
+  return { arg, real, fake };
+}
+
+/**
+ * `mean(realTerm) + mean(fakeTerm)` ('mean'), the sum of both sums ('sum'),
+ * or `realTerm + fakeTerm` element by element ('none').
+ */
+export function combinePair(realTerm: tf.Tensor, fakeTerm: tf.Tensor, reduction: Reduction): tf.Tensor {
+  if (reduction === 'none') return tf.add(realTerm, fakeTerm);
+  if (reduction === 'sum') return tf.add(accurateSum(realTerm), accurateSum(fakeTerm));
+  return tf.add(accurateMean(realTerm), accurateMean(fakeTerm));
+}
+
+/**
+ * The Keras form of a discriminator loss: `yTrue` marks real samples (> 0.5)
+ * and generated ones (<= 0.5), `yPred` holds the scores of both. Returns
+ * mean(realTerm over real samples) + mean(fakeTerm over generated samples),
+ * the value of the paired function on the two subsets; an empty subset adds 0.
+ */
+export function labelledPair(
+  fn: string,
+  yTrue: tf.Tensor,
+  yPred: tf.Tensor,
+  terms: (scores: tf.Tensor) => [real: tf.Tensor, fake: tf.Tensor],
+): tf.Tensor {
+  return tf.tidy(fn, () => {
+    const arg = inputs(fn);
+    const scores = arg.float('yPred', yPred);
+    const labels = arg.float('yTrue', yTrue, { shapeOf: ['yPred', scores] });
+    const isReal = tf.cast(tf.greater(labels, 0.5), 'float32');
+    const isFake = tf.sub(1, isReal);
+    const [realTerm, fakeTerm] = terms(scores);
+    const part = (term: tf.Tensor, mask: tf.Tensor) => tf.div(accurateSum(tf.mul(term, mask)), tf.maximum(accurateSum(mask), 1));
+    return tf.add(part(realTerm, isReal), part(fakeTerm, isFake));
+  });
+}
