@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { formatShape, inputs, reduce, type ReductionOptions, type TensorLike } from '@tfjs-losses/core';
 import { l2Normalize } from './internal/normalize';
-import { EXCLUDED, diagonalFill, rowCrossEntropy } from './internal/row-xent';
+import { matMulLogSumExp, rowLogSumExp } from './internal/contrastive-lse';
+import { EXCLUDED } from './internal/excluded';
 import { inverseTemperature, type ContrastiveTemperature } from './internal/temperature';
 
 /** Options of {@link infoNCE}. */
@@ -79,17 +80,16 @@ export function infoNCE(
     const pos = tf.sum(tf.mul(qs, kn), 1);
     let perQuery: tf.Tensor;
     if (!negs) {
-      const logits = tf.matMul(qs, kn, false, true);
-      perQuery = tf.sub(rowCrossEntropy(logits, undefined, { bias }), pos);
+      perQuery = tf.sub(matMulLogSumExp(qs, tf.transpose(kn), undefined, { bias }), pos);
     } else if (m === 0) {
       // Only the positive: the loss is 0 (and stays connected to the inputs).
       perQuery = tf.mul(pos, 0);
+    } else if (mode === 'unpaired') {
+      perQuery = tf.sub(matMulLogSumExp(qs, tf.transpose(l2Normalize(negs)), pos, { bias }), pos);
     } else {
-      const nn = l2Normalize(negs);
-      const logits = mode === 'unpaired'
-        ? tf.matMul(qs, nn, false, true)
-        : tf.reshape(tf.matMul(tf.reshape(qs, [n, 1, d]), nn, false, true), [n, m]);
-      perQuery = tf.sub(rowCrossEntropy(logits, pos, { bias }), pos);
+      // [N, 1, D] x [N, M, D]ᵀ: one batched matMul, M logits per query.
+      const logits = tf.reshape(tf.matMul(tf.reshape(qs, [n, 1, d]), l2Normalize(negs), false, true), [n, m]);
+      perQuery = tf.sub(rowLogSumExp(logits, pos, { bias }), pos);
     }
     return reduce(perQuery, reduction, undefined, { fn: 'infoNCE' });
   });
@@ -110,6 +110,6 @@ function maskBias(
   }
   let keep = tf.cast(tf.notEqual(mask, 0), 'float32');
   // In-batch, entry (i, i) is query i's own positive: always kept.
-  if (keepDiagonal) keep = tf.maximum(keep, diagonalFill(n, m, 1));
+  if (keepDiagonal) keep = tf.maximum(keep, tf.diag(tf.ones([n])));
   return tf.mul(tf.sub(keep, 1), -EXCLUDED);
 }

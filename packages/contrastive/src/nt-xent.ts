@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { formatShape, inputs, reduce, type ReductionOptions, type TensorLike } from '@tfjs-losses/core';
 import { l2Normalize } from './internal/normalize';
-import { EXCLUDED, diagonalFill, rowCrossEntropy } from './internal/row-xent';
+import { gramLogSumExp } from './internal/contrastive-lse';
 import { inverseTemperature, type ContrastiveTemperature } from './internal/temperature';
 
 /** Options of {@link ntXent}. */
@@ -37,19 +37,19 @@ export function ntXent(z1: TensorLike, z2: TensorLike, options: NtXentOptions = 
   return tf.tidy('ntXent', () => {
     const arg = inputs('ntXent');
     const a = arg.float('z1', z1, { rank: 2 });
-    const [n, d] = a.shape;
+    const [n] = a.shape;
     if (n < 1) arg.fail('z1', `must have at least one row; got shape ${formatShape(a.shape)}.`);
     const b = arg.float('z2', z2, { shapeOf: ['z1', a] });
     arg.oneOf('reduction', reduction, ['none', 'mean', 'sum'] as const);
     const invT = inverseTemperature(arg, temperature);
 
-    const z = l2Normalize(tf.concat([a, b], 0));
-    const zs = tf.mul(z, invT);
-    const logits = tf.matMul(zs, z, false, true);
-    // Positive logits in D-space: row i against the other view's row.
-    const partner = tf.reshape(tf.reverse(tf.reshape(z, [2, n, d]), 0), [2 * n, d]);
-    const pos = tf.sum(tf.mul(zs, partner), 1);
-    const lse = rowCrossEntropy(logits, undefined, { bias: diagonalFill(2 * n, 2 * n, EXCLUDED) });
+    const za = l2Normalize(a);
+    const zb = l2Normalize(b);
+    const z = tf.concat([za, zb], 0);
+    // Positive logits in D-space: each row against the other view's row.
+    // (z·invT, as inside the similarity matrix, so that lse − pos cancels exactly where it should)
+    const pos = tf.sum(tf.mul(tf.mul(z, invT), tf.concat([zb, za], 0)), 1);
+    const lse = gramLogSumExp(z, invT, { excludeDiagonal: true });
     return reduce(tf.sub(lse, pos), reduction, undefined, { fn: 'ntXent' });
   });
 }

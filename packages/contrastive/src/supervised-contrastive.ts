@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { formatShape, inputs, reduce, type KerasLoss, type ReductionOptions, type TensorLike } from '@tfjs-losses/core';
-import { EXCLUDED, diagonalFill, diagonalMatrix, rowCrossEntropy } from './internal/row-xent';
+import { constantTimes, gramLogSumExp, matMulLogSumExp } from './internal/contrastive-lse';
 import { inverseTemperature, temperatureRatio, type ContrastiveTemperature } from './internal/temperature';
+
+/** Labels are compared in float32, exact up to 2^24 in magnitude. */
+const LABEL_LIMIT = 2 ** 24;
 
 /** Options of {@link supervisedContrastiveLoss}. */
 export interface SupervisedContrastiveLossOptions extends ReductionOptions {
@@ -37,7 +40,7 @@ export interface SupervisedContrastiveLossOptions extends ReductionOptions {
  * matMul.
  *
  * @param features `[N, V, D]` embeddings, V views of N samples
- * @param labels   optional `[N]` integer class labels
+ * @param labels   optional `[N]` integer class labels, |label| ≤ 2^24
  * @param options  temperature (0.07), baseTemperature (0.07), contrastMode ('all'), mask, reduction ('mean')
  * @returns scalar for `'mean'`/`'sum'`; for `'none'` one loss per anchor:
  *   `[V·N]` view-major for `'all'`, `[N]` for `'one'`
@@ -60,15 +63,19 @@ export function supervisedContrastiveLoss(
     const hasLabels = labels !== undefined && labels !== null;
     if (hasLabels && mask !== undefined) arg.fail('mask', 'cannot be given together with labels; pass one of them.');
     const mode = arg.oneOf('contrastMode', contrastMode, ['all', 'one'] as const);
-    // Sample-level positives [N, N] and their diagonal [N].
-    let sameSample: tf.Tensor | undefined;
+    // Sample-level positives M [N, N] (none: the identity) and their diagonal.
+    let same: tf.Tensor | undefined;
     let sameDiagonal: tf.Tensor | undefined;
     if (hasLabels) {
-      const l = arg.int('labels', labels, { shape: [n] });
-      sameSample = tf.cast(tf.equal(tf.reshape(l, [n, 1]), tf.reshape(l, [1, n])), 'float32');
+      const l = arg.int('labels', labels, { shape: [n], min: -LABEL_LIMIT, max: LABEL_LIMIT });
+      // 1 where the labels agree: 1 − min(|l_i − l_j|, 1) in float32 (exact for
+      // labels below 2^24), as wasm's broadcasting Equal and int32 Sub are
+      // two orders of magnitude slower than its float32 Sub.
+      const lf = tf.cast(l, 'float32');
+      same = tf.sub(1, tf.minimum(tf.abs(tf.sub(tf.reshape(lf, [n, 1]), tf.reshape(lf, [1, n]))), 1));
     } else if (mask !== undefined) {
-      sameSample = arg.float('mask', mask, { shape: [n, n] });
-      sameDiagonal = tf.gather(tf.reshape(sameSample, [n * n]), tf.range(0, n * n, n + 1, 'int32'));
+      same = arg.float('mask', mask, { shape: [n, n] });
+      sameDiagonal = tf.gather(tf.reshape(same, [n * n]), tf.range(0, n * n, n + 1, 'int32'));
     }
     arg.oneOf('reduction', reduction, ['none', 'mean', 'sum'] as const);
     arg.positive('baseTemperature', baseTemperature);
@@ -76,29 +83,30 @@ export function supervisedContrastiveLoss(
 
     const anchorViews = mode === 'all' ? views : 1;
     const rows = anchorViews * n;
-    const cols = views * n;
     // View-major contrast set [V·N, D]; the anchors are its first `rows` rows.
-    const contrast = views === 1 ? tf.reshape(f, [n, d]) : tf.reshape(tf.transpose(f, [1, 0, 2]), [cols, d]);
-    const anchors = rows === cols ? contrast : tf.slice(contrast, [0, 0], [rows, d]);
-    const logits = tf.matMul(tf.mul(anchors, invT), contrast, false, true);
+    const contrast = views === 1 ? tf.reshape(f, [n, d]) : tf.reshape(tf.transpose(f, [1, 0, 2]), [views * n, d]);
+    const anchors = anchorViews === views ? contrast : tf.slice(contrast, [0, 0], [rows, d]);
+    const scaled = tf.mul(anchors, invT);
+    // Sample-level rows repeated for each anchor view (concat: wasm's Tile is slow).
+    const perView = (t: tf.Tensor) => (anchorViews > 1 ? tf.concat(new Array<tf.Tensor>(anchorViews).fill(t), 0) : t);
 
-    // Positive weights: the sample-level mask tiled over the views, self left
-    // out (minus its diagonal). Without labels or mask the positives of
-    // sample i are its other views.
+    // Positives of anchor i: Σ_p s_ip = a_i · (Σ_j M[b(i), b(j)] c_j − M[b(i), b(i)] c_i),
+    // in D-space: Σ_j M[b, b(j)] c_j = (M · Σ_views c)[b], one [N, N] x [N, D] matMul.
+    const viewSum = views === 1 ? contrast : tf.sum(tf.reshape(contrast, [views, n, d]), 0);
+    const grouped = same ? constantTimes(same, viewSum, hasLabels) : viewSum;
     const diagonal = sameDiagonal ?? tf.ones([n]);
-    const selfWeights = diagonalMatrix(anchorViews > 1 ? tf.tile(diagonal, [anchorViews]) : diagonal, cols);
-    const positives = tf.sub(tf.tile(sameSample ?? tf.diag(diagonal), [anchorViews, views]), selfWeights);
-    // Positives per anchor, from the [N, N] mask: V · rowsum − self.
-    const perSample = tf.sub(tf.mul(sameSample ? tf.sum(sameSample, 1) : tf.onesLike(diagonal), views), diagonal);
-    const count = anchorViews > 1 ? tf.tile(perSample, [anchorViews]) : perSample;
-    // As the authors: a count below 1e-6 divides by 1 (so no positive gives 0).
+    const selfWeight = tf.reshape(perView(diagonal), [rows, 1]);
+    const positiveSum = tf.sub(perView(grouped), tf.mul(anchors, selfWeight));
+    const positiveLogits = tf.sum(tf.mul(scaled, positiveSum), 1);
+    // |P(i)| = V · (row sum of M) − M[b, b]; the authors divide by 1 below 1e-6.
+    const count = perView(tf.sub(tf.mul(same ? tf.sum(same, 1) : tf.onesLike(diagonal), views), diagonal));
     const denom = tf.where(tf.less(count, 1e-6), tf.onesLike(count), count);
-    const perAnchor = rowCrossEntropy(logits, undefined, {
-      bias: diagonalFill(rows, cols, EXCLUDED),
-      weights: positives,
-      lseScale: tf.div(count, denom),
-      weightScale: tf.reciprocal(denom),
-    });
+    // loss_i = (|P(i)|/denom) · lse_i − (Σ_p s_ip)/denom, self excluded from the lse.
+    const lseOptions = { excludeDiagonal: true, scale: tf.div(count, denom) };
+    const lse = anchorViews === views
+      ? gramLogSumExp(contrast, invT, lseOptions)
+      : matMulLogSumExp(scaled, tf.transpose(contrast), undefined, lseOptions);
+    const perAnchor = tf.sub(lse, tf.div(positiveLogits, denom));
     const scale = temperatureRatio(invT, baseTemperature);
     return reduce(tf.mul(perAnchor, scale), reduction, undefined, { fn: 'supervisedContrastiveLoss' });
   });

@@ -1,0 +1,29 @@
+import type { HostKernel } from '@tfjs-losses/core';
+
+/** Tile edge of the blocked transpose: two 64x64 float tiles stay in L1. */
+const TILE = 64;
+
+/**
+ * `K = G·P + (G·P)ᵀ` with `G = diag(g)`, for a square `p [n, n]` and
+ * `g [n]`: K_ij = g_i P_ij + g_j P_ji. One pass in tiles (the transposed read
+ * stays in cache), for the `cpu` and `wasm` backends (wasm's Transpose of a
+ * million values costs about as much as a matMul).
+ */
+export const symmetrizeHost: HostKernel = ([p, g]) => {
+  const n = p.shape[0];
+  const pv = p.values as Float32Array;
+  const gv = g.values as Float32Array;
+  const out = new Float32Array(n * n);
+  for (let i0 = 0; i0 < n; i0 += TILE) {
+    const i1 = Math.min(i0 + TILE, n);
+    for (let j0 = 0; j0 < n; j0 += TILE) {
+      const j1 = Math.min(j0 + TILE, n);
+      for (let i = i0; i < i1; i++) {
+        const gi = gv[i];
+        const row = i * n;
+        for (let j = j0; j < j1; j++) out[row + j] = gi * pv[row + j] + gv[j] * pv[j * n + i];
+      }
+    }
+  }
+  return [{ values: out, shape: [n, n], dtype: 'float32' }];
+};
