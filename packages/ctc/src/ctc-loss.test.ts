@@ -277,6 +277,50 @@ describe('ctcLoss', () => {
     expectNoLeak(() => ctcLoss(x, [[1, -1], [3, -1]], { padValue: -1 }));
   });
 
+  it('runs a number of kernels independent of T (forward plus backward)', async () => {
+    const count = async (T: number) => {
+      const x = tf.tensor(randomLogits(2, T, 4, 141));
+      const labels = [[1, 2], [3, 3]];
+      const info = await tf.profile(() => tf.grad((v: tf.Tensor) => ctcLoss(v, labels))(x));
+      x.dispose();
+      return info.kernels.length;
+    };
+    const short = await count(4);
+    expect(await count(16)).toBe(short);
+    expect(await count(40)).toBe(short);
+  });
+
+  if (tf.getBackend() === 'webgpu') {
+    it('dispatches a constant number of WebGPU programs, whatever T is', async () => {
+      type Runner = { runWebGPUProgram: (...a: unknown[]) => unknown };
+      const backend = tf.backend() as unknown as Runner;
+      const dispatches = async (T: number, withGrad: boolean) => {
+        const x = tf.tensor(randomLogits(2, T, 4, 151));
+        const labels = tf.tensor2d([[1, 2], [3, 3]], [2, 2], 'int32');
+        const lens = [tf.tensor1d([T, T - 1], 'int32'), tf.tensor1d([2, 2], 'int32')];
+        const original = backend.runWebGPUProgram;
+        const names: string[] = [];
+        backend.runWebGPUProgram = function (this: unknown, ...args: unknown[]) {
+          names.push((args[0] as { shaderKey: string }).shaderKey);
+          return original.apply(this, args);
+        };
+        try {
+          const [loss, grad] = ctcOp([x, labels, lens[0], lens[1]], { blank: 0, timeMajor: false, zeroInfinity: false, withGrad });
+          await loss.data();
+          tf.dispose([loss, grad]);
+        } finally {
+          backend.runWebGPUProgram = original;
+          tf.dispose([x, labels, ...lens]);
+        }
+        return names;
+      };
+      expect(await dispatches(4, false)).toHaveLength(2);
+      expect(await dispatches(64, false)).toHaveLength(2);
+      expect(await dispatches(4, true)).toHaveLength(3);
+      expect(await dispatches(64, true)).toHaveLength(3);
+    });
+  }
+
   it('rejects bad input with LossInputError', () => {
     const x = tf.zeros([2, 5, 4]);
     const y = [[1, 2], [3, 1]];

@@ -78,13 +78,22 @@ function lengthsArg(
  * read synchronously; on WebGPU in Node, tensors a caller passes are not
  * read and only shapes are checked.
  */
-export function prepareCtcInputs(
-  arg: ArgChecker,
-  logits: TensorLike,
-  labels: TensorLike,
-  options: CtcSequenceOptions,
-): PreparedCtc {
-  const { logitLengths, labelLengths, blank = 0, timeMajor = false, padValue } = options;
+/** Checked logits in the op's layout, with their sizes. */
+export interface PreparedLogits {
+  /** float32 `[B, T, C]`, or `[T, B, C]` when `timeMajor`. */
+  logits: tf.Tensor;
+  timeMajor: boolean;
+  unbatched: boolean;
+  B: number;
+  T: number;
+  C: number;
+}
+
+/**
+ * Checks logits `[B, T, C]` (`[T, B, C]` with `timeMajor`, `[T, C]` for one
+ * sequence, taken as a batch of one) and the blank index.
+ */
+export function prepareLogits(arg: ArgChecker, logits: TensorLike, timeMajor: boolean, blank: number): PreparedLogits {
   arg.oneOf('timeMajor', timeMajor, [true, false]);
   let x = arg.float('logits', logits, { rank: [2, 3] });
   const unbatched = x.rank === 2;
@@ -98,6 +107,34 @@ export function prepareCtcInputs(
     arg.fail('logits', `must have ${layout} with every size at least 1; got ${formatShape((logits as tf.Tensor).shape ?? x.shape)}.`);
   }
   arg.number('blank', blank, { integer: true, min: 0, max: C - 1 });
+  return { logits: x, timeMajor: major, unbatched, B, T, C };
+}
+
+/** Checked logit lengths `[B]` int32 (T for every sequence when omitted). */
+export function prepareLogitLengths(arg: ArgChecker, value: TensorLike | number | undefined, p: PreparedLogits): tf.Tensor {
+  if (value === undefined) return tf.fill([p.B], p.T, 'int32');
+  return lengthsArg(arg, 'logitLengths', value, p.B, p.unbatched, p.T).tensor;
+}
+
+/**
+ * Checks and converts the inputs of the CTC functions: logits `[B, T, C]`
+ * (`[T, B, C]` with `timeMajor`, `[T, C]` for one sequence), labels padded
+ * `[B, S]`, concatenated `[sum of labelLengths]` or `[S]` for one sequence,
+ * lengths given, inferred from `padValue`, or full. Label values are
+ * checked (class index, not the blank, padding last) wherever they can be
+ * read synchronously; on WebGPU in Node, tensors a caller passes are not
+ * read and only shapes are checked.
+ */
+export function prepareCtcInputs(
+  arg: ArgChecker,
+  logits: TensorLike,
+  labels: TensorLike,
+  options: CtcSequenceOptions,
+): PreparedCtc {
+  const { logitLengths, labelLengths, blank = 0, timeMajor = false, padValue } = options;
+  const pl = prepareLogits(arg, logits, timeMajor, blank);
+  const { logits: x, unbatched, B, T, C } = pl;
+  const major = pl.timeMajor;
   if (padValue !== undefined) arg.number('padValue', padValue, { integer: true });
 
   let lab = arg.int('labels', labels, { rank: unbatched ? 1 : [1, 2] });
@@ -197,10 +234,7 @@ export function prepareCtcInputs(
     });
   }
 
-  const logitLen =
-    logitLengths === undefined
-      ? tf.fill([B], T, 'int32')
-      : lengthsArg(arg, 'logitLengths', logitLengths, B, unbatched, T).tensor;
+  const logitLen = prepareLogitLengths(arg, logitLengths, pl);
 
   return { logits: x, labels: lab, logitLengths: logitLen, labelLengths: lengths, timeMajor: major, unbatched, blank, B, T, C };
 }

@@ -56,8 +56,56 @@ export const ctcOp = defineFusedOp<CtcKernelAttrs>({
       outs[0].dispose();
       perSample = outs[1];
     }
-    const B = labels.shape[0];
-    const dy = tf.reshape(dys[0], attrs.timeMajor ? [1, B, 1] : [B, 1, 1]);
-    return [tf.mul(perSample, dy), undefined, undefined, undefined];
+    return [scaleGradOp([perSample, dys[0]], { timeMajor: attrs.timeMajor })[0], undefined, undefined, undefined];
+  },
+});
+
+/** Attributes of the gradient-scaling kernel. */
+interface ScaleAttrs {
+  timeMajor: boolean;
+}
+
+/**
+ * `grad * dy` with dy `[B]` broadcast over the frames and classes of each
+ * sample: a typed-array kernel on cpu and wasm (the cpu backend's
+ * broadcasting multiply costs more than the whole CTC kernel at [32, 200,
+ * 64]), `tf.mul` elsewhere.
+ */
+const scaleKernel: HostKernel = ([grad, dy], attrs) => {
+  const { timeMajor } = attrs as unknown as ScaleAttrs;
+  const g = grad.values;
+  const d = dy.values;
+  const out = new Float32Array(g.length);
+  const [d0, d1, C] = grad.shape;
+  if (g.length === 0) return [{ values: out, shape: grad.shape.slice(), dtype: 'float32' }];
+  if (timeMajor) {
+    for (let t = 0; t < d0; t++) {
+      for (let b = 0; b < d1; b++) {
+        const o = (t * d1 + b) * C;
+        const k = d[b];
+        for (let c = 0; c < C; c++) out[o + c] = g[o + c] * k;
+      }
+    }
+  } else {
+    const frame = d1 * C;
+    for (let b = 0; b < d0; b++) {
+      const o = b * frame;
+      const k = d[b];
+      for (let i = 0; i < frame; i++) out[o + i] = g[o + i] * k;
+    }
+  }
+  return [{ values: out, shape: grad.shape.slice(), dtype: 'float32' }];
+};
+
+const scaleGradOp = defineFusedOp<ScaleAttrs>({
+  kernelName: 'TfjsLossesCtcGradScale',
+  inputNames: ['grad', 'dy'],
+  kernels: {
+    cpu: () => hostKernelFunc('cpu', ['grad', 'dy'], scaleKernel),
+    wasm: () => hostKernelFunc('wasm', ['grad', 'dy'], scaleKernel),
+  },
+  composed: ([grad, dy], { timeMajor }) => {
+    const B = dy.shape[0];
+    return tf.mul(grad, tf.reshape(dy, timeMajor ? [1, B, 1] : [B, 1, 1]));
   },
 });

@@ -1,0 +1,76 @@
+// Test-only helpers shared by the loss, decoder and alignment tests (outside
+// src, so they are neither built nor published).
+
+/** Repeats merged, then blanks removed. */
+export function collapse(path: number[], blank: number): number[] {
+  const out: number[] = [];
+  let prev = -1;
+  for (const c of path) {
+    if (c !== prev && c !== blank) out.push(c);
+    prev = c;
+  }
+  return out;
+}
+
+/** Row-wise log-softmax in float64. */
+export function logSoftmaxRows(rows: number[][]): number[][] {
+  return rows.map((row) => {
+    const m = Math.max(...row);
+    const z = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+    return row.map((v) => v - z);
+  });
+}
+
+/**
+ * Every frame-by-frame path over C classes for T frames (C^T of them), with
+ * its log-probability under `logits` [T, C]: the definition CTC sums over.
+ */
+export function* allPaths(logits: number[][]): Generator<{ path: number[]; logProb: number }> {
+  const lp = logSoftmaxRows(logits);
+  const T = lp.length;
+  const C = lp[0].length;
+  for (let k = 0; k < C ** T; k++) {
+    let r = k;
+    let logProb = 0;
+    const path: number[] = [];
+    for (let t = 0; t < T; t++) {
+      path.push(r % C);
+      r = Math.floor(r / C);
+      logProb += lp[t][path[t]];
+    }
+    yield { path, logProb };
+  }
+}
+
+/** log p(sequence | logits) for every decodable sequence, by brute force. */
+export function sequenceLogProbs(logits: number[][], blank: number): Map<string, { seq: number[]; logProb: number }> {
+  const out = new Map<string, { seq: number[]; logProb: number }>();
+  for (const { path, logProb } of allPaths(logits)) {
+    const seq = collapse(path, blank);
+    const key = seq.join(',');
+    const e = out.get(key);
+    if (e) e.logProb = Math.log(Math.exp(e.logProb) + Math.exp(logProb));
+    else out.set(key, { seq, logProb });
+  }
+  return out;
+}
+
+/** Uniform random logits [B, T, C] in [-scale, scale) from a seed (mulberry32). */
+export function randomLogits(B: number, T: number, C: number, seed: number, scale = 2): number[][][] {
+  let a = seed >>> 0;
+  const r = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return Array.from({ length: B }, () =>
+    Array.from({ length: T }, () => Array.from({ length: C }, () => (r() * 2 - 1) * scale)),
+  );
+}
+
+/** Logits whose frame t strongly prefers class `frames[t]` (margin `gap`). */
+export function peakedLogits(frames: number[], C: number, gap = 8): number[][] {
+  return frames.map((k) => Array.from({ length: C }, (_, c) => (c === k ? gap : 0)));
+}
