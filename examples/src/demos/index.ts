@@ -1,9 +1,12 @@
 // Every demo, in the order `pnpm demo` runs them.
 import { missingExports } from './losses';
+import { contrastiveDemo } from './contrastive';
 import { focalDemo } from './focal';
+import { lovaszDemo } from './lovasz';
+import { smoothL1Demo } from './smooth-l1';
 import type { Demo, Family } from './types';
 
-export const DEMOS: Demo[] = [focalDemo];
+export const DEMOS: Demo[] = [focalDemo, contrastiveDemo, lovaszDemo, smoothL1Demo];
 
 /** Every loss family; those without an entry in DEMOS are reported as such by `pnpm demo`. */
 export const FAMILIES: Family[] = ['ctc', 'focal', 'contrastive', 'gan', 'lovasz', 'smooth-l1', 'cycle'];

@@ -25,6 +25,10 @@ interface Decoded {
 interface SmoothL1State {
   beta: number | number[];
   call(pred: tf.Tensor, target: tf.Tensor, options?: { reduction?: Reduction; training?: boolean }): tf.Tensor;
+  /** Reads values kept on the device (WebGPU in Node), after which `beta` can be read. */
+  sync(): Promise<void>;
+  /** Frees the tensors the loss keeps between calls. */
+  dispose(): void;
 }
 export interface DynamicSmoothL1 extends SmoothL1State {
   readonly beta: number;

@@ -113,6 +113,28 @@ export class Trainer {
     return losses;
   }
 
+  /**
+   * Like {@link run} for a step that trains several models at once and
+   * returns one loss each (a 1-D tensor); returns one curve per model. The
+   * progress bar shows their mean.
+   */
+  async runMany(phase: string, steps: number, batch: number, step: (i: number) => tf.Tensor): Promise<number[][]> {
+    const curves: number[][] = [];
+    for (let i = 0; i < steps && !this.stopped; i++) {
+      const lossTensor = step(i);
+      const values = Array.from(await lossTensor.data());
+      lossTensor.dispose();
+      values.forEach((v, k) => (curves[k] ??= []).push(v));
+      this.done++;
+      const loss = values.reduce((a, b) => a + b, 0) / values.length;
+      await this.ctx.onProgress?.({ step: this.done, total: this.total, loss, phase, batch });
+      if (this.ctx.onPicture && this.makePicture && this.done % this.pictureEvery === 0) {
+        await this.ctx.onPicture(await this.makePicture());
+      }
+    }
+    return curves;
+  }
+
   /** Sends the final picture (when a picture is wanted) and returns it. */
   async finalPicture(): Promise<Picture | undefined> {
     if (!this.makePicture) return undefined;
