@@ -2,41 +2,76 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { expectClose, expectLossInputError, expectNoLeak, gradCheck, loadFixture, randomTensor } from '@tfjs-losses/test-utils';
 import { cycleConsistencyLoss, cycleConsistencyLossKeras } from './index';
+import type { LossCase } from './testing/cases';
+
+const cases = loadFixture<LossCase>(import.meta.url, 'cycle-losses.json').filter((c) => c.fn === 'cycleConsistencyLoss');
 
 describe('cycleConsistencyLoss', () => {
-  for (const c of loadFixture(import.meta.url, 'cycle-consistency-loss.json')) {
-    it(`matches PyTorch: ${c.name}`, async () => {
-      const f = (p: tf.Tensor, t: tf.Tensor) => cycleConsistencyLoss(p, t, c.options);
-      const { value, grads } = tf.valueAndGrads(f)([tf.tensor(c.pred), tf.tensor(c.target)]);
+  for (const c of cases) {
+    it(`matches the PyTorch reference: ${c.name}`, async () => {
+      const f = (x: tf.Tensor, rx: tf.Tensor, y: tf.Tensor, ry: tf.Tensor) => cycleConsistencyLoss(x, rx, y, ry, c.options);
+      const { value, grads } = tf.valueAndGrads(f)([c.realX, c.otherX, c.realY, c.otherY].map((v) => tf.tensor(v)));
       await expectClose(value, c.value);
-      await expectClose(grads[0], c.gradPred);
-      await expectClose(grads[1], c.gradTarget);
+      for (let i = 0; i < 4; i++) await expectClose(grads[i], c.grads[i]);
     });
   }
 
-  it('has the documented shape per reduction', () => {
-    const p = tf.zeros([2, 3]);
-    expect(cycleConsistencyLoss(p, p, { reduction: 'none' }).shape).toEqual([2, 3]);
-    expect(cycleConsistencyLoss(p, p, { reduction: 'sum' }).shape).toEqual([]);
-    expect(cycleConsistencyLoss(p, p).shape).toEqual([]);
+  it('returns a scalar', () => {
+    const a = tf.zeros([2, 4, 4, 3]);
+    expect(cycleConsistencyLoss(a, a, a, a).shape).toEqual([]);
   });
 
-  it('agrees with finite differences', async () => {
-    await gradCheck((p, t) => cycleConsistencyLoss(p, t), [randomTensor([3, 4], 1), randomTensor([3, 4], 2)]);
+  it('agrees with finite differences for each distance', async () => {
+    for (const distance of ['l1', 'l2', 'smoothL1'] as const) {
+      const inputs = [randomTensor([2, 3], 1), randomTensor([2, 3], 2), randomTensor([4], 3), randomTensor([4], 4, -3, 3)];
+      await gradCheck((x, rx, y, ry) => cycleConsistencyLoss(x, rx, y, ry, { distance, lambdaX: 2, beta: 0.5 }), inputs);
+    }
   });
 
-  it('accepts plain arrays and the Keras adapter swaps arguments', async () => {
-    await expectClose(cycleConsistencyLoss([1, 2], [0, 0], { reduction: 'sum' }), 5);
-    await expectClose(cycleConsistencyLossKeras()(tf.tensor([0, 0]), tf.tensor([1, 2])), 2.5);
+  it('identities: 0 for perfect reconstructions, smooth L1 is L1 - beta/2 beyond beta and L1 at beta = 0', async () => {
+    const x = randomTensor([3, 4], 5);
+    const y = randomTensor([2, 2], 6);
+    await expectClose(cycleConsistencyLoss(x, x, y, y, { lambdaX: 10, lambdaY: 10 }), 0);
+    const far = tf.add(x, 3);
+    await expectClose(cycleConsistencyLoss(x, far, y, y, { distance: 'smoothL1' }), 3 - 0.5);
+    const near = tf.add(x, randomTensor([3, 4], 7, -2, 2));
+    await expectClose(cycleConsistencyLoss(x, near, y, y, { distance: 'smoothL1', beta: 0 }), cycleConsistencyLoss(x, near, y, y));
+    await expectClose(cycleConsistencyLoss(x, far, y, y, { distance: 'l2' }), 9);
   });
 
-  it('rejects mismatched shapes with LossInputError', () => {
-    expectLossInputError(() => cycleConsistencyLoss(tf.zeros([2, 3]), tf.zeros([2, 4])), 'cycleConsistencyLoss: target must have the shape of pred [2, 3]; got [2, 4].');
+  it('gives a zero gradient where the reconstruction is exact (as PyTorch)', async () => {
+    const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => cycleConsistencyLoss(a, b, [0], [0]))([tf.tensor([1, 2]), tf.tensor([1, 3])]);
+    await expectClose(g[0], [0, -0.5]);
+    await expectClose(g[1], [0, 0.5]);
+  });
+
+  it('stays finite on extreme values', async () => {
+    const v = await cycleConsistencyLoss([1e30], [-1e30], [0], [0], { distance: 'smoothL1' }).data();
+    expect(Number.isFinite(v[0])).toBe(true);
+  });
+
+  it('accepts plain arrays; the Keras adapter scores one cycle', async () => {
+    await expectClose(cycleConsistencyLoss([[1, 2]], [[2, 2]], [3], [1]), 0.5 + 2);
+    await expectClose(cycleConsistencyLossKeras({ lambda: 10 })(tf.tensor([1, 2]), tf.tensor([2, 2])), 5);
+    await expectClose(cycleConsistencyLossKeras({ distance: 'l2' })(tf.tensor([1, 2]), tf.tensor([3, 2])), 2);
+  });
+
+  it('rejects bad input with LossInputError', () => {
+    const a = tf.zeros([2, 3]);
+    expectLossInputError(() => cycleConsistencyLoss(a, tf.zeros([3, 2]), a, a), 'cycleConsistencyLoss: reconstructedX must have the shape of realX [2, 3]; got [3, 2].');
+    expectLossInputError(() => cycleConsistencyLoss(a, a, a, tf.zeros([2])), 'cycleConsistencyLoss: reconstructedY must have the shape of realY [2, 3]; got [2].');
+    expectLossInputError(() => cycleConsistencyLoss(a, a, a, a, { lambdaX: -1 }), 'cycleConsistencyLoss: lambdaX must be >= 0; got -1.');
+    expectLossInputError(() => cycleConsistencyLoss(a, a, a, a, { distance: 'l3' as 'l1' }), 'cycleConsistencyLoss: distance must be one of "l1", "l2", "smoothL1"; got "l3".');
+    expectLossInputError(() => cycleConsistencyLoss(a, a, a, a, { beta: -0.5 }), 'cycleConsistencyLoss: beta must be >= 0; got -0.5.');
+    expectLossInputError(() => cycleConsistencyLoss(a, a, undefined as unknown as tf.Tensor, a), 'cycleConsistencyLoss: realY must be a tensor');
+    expectLossInputError(() => cycleConsistencyLossKeras()(tf.zeros([2]), tf.zeros([3])), 'cycleConsistencyLossKeras: yTrue must have the shape of yPred [3]; got [2].');
   });
 
   it('leaks no tensors', () => {
-    const p = randomTensor([4, 4], 3);
-    const t = randomTensor([4, 4], 4);
-    expectNoLeak(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => cycleConsistencyLoss(a, b))([p, t]));
+    const inputs = [randomTensor([2, 3], 1), randomTensor([2, 3], 2), randomTensor([4], 3), randomTensor([4], 4)];
+    for (const distance of ['l1', 'l2', 'smoothL1'] as const) {
+      expectNoLeak(() => tf.grads((x: tf.Tensor, rx: tf.Tensor, y: tf.Tensor, ry: tf.Tensor) => cycleConsistencyLoss(x, rx, y, ry, { distance }))(inputs));
+    }
+    expectNoLeak(() => cycleConsistencyLossKeras()(inputs[0], inputs[1]));
   });
 });

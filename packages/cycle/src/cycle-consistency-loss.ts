@@ -1,35 +1,80 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { inputs, reduce, type KerasLoss, type TensorLike, type WeightedReductionOptions } from '@tfjs-losses/core';
+import { inputs, type KerasLoss, type TensorLike } from '@tfjs-losses/core';
+import { checkDistance, meanDistance, type CycleDistanceOptions } from './internal/distance';
 
 /** Options of {@link cycleConsistencyLoss}. */
-export type CycleConsistencyLossOptions = WeightedReductionOptions;
+export interface CycleConsistencyLossOptions extends CycleDistanceOptions {
+  /** Weight of the X -> Y -> X cycle. Default 1 (CycleGAN uses 10). */
+  lambdaX?: number;
+  /** Weight of the Y -> X -> Y cycle. Default 1 (CycleGAN uses 10). */
+  lambdaY?: number;
+}
 
 /**
- * Cycle-consistency loss. The generator starts every package with squared error,
+ * Cycle-consistency loss of CycleGAN (Zhu et al. 2017, eq. 2), for mappings
+ * G: X -> Y and F: Y -> X:
  *
- *   loss_i = (pred_i - target_i)^2,
+ *     L_cyc = lambdaX E|F(G(x)) - x| + lambdaY E|G(F(y)) - y|
  *
- * so the wiring (validation, reduction, tests on every backend, fixture,
- * README, changeset) works from the first commit: replace the math with the
- * new loss and regenerate the fixture.
+ * Each E is the mean over all elements of its side (the two domains may have
+ * different shapes). `distance` swaps |.| for the squared error or smooth L1.
  *
- * @param pred    predictions, any shape
- * @param target  targets, shape of `pred`
- * @returns scalar for 'mean'/'sum'; shape of `pred` for 'none'
- * @throws LossInputError if shapes differ
+ * @param realX x, a batch from domain X, any shape
+ * @param reconstructedX F(G(x)), the shape of `realX`
+ * @param realY y, a batch from domain Y, any shape
+ * @param reconstructedY G(F(y)), the shape of `realY`
+ * @param options `lambdaX` (1), `lambdaY` (1), `distance` ('l1'), `beta` (1)
+ * @returns a scalar
+ * @throws LossInputError if a reconstruction's shape differs from its
+ *   original, a weight is negative, or `distance` is unknown
+ * @see Zhu et al., "Unpaired Image-to-Image Translation using Cycle-Consistent
+ *   Adversarial Networks", ICCV 2017; the authors' PyTorch code uses L1Loss
+ *   times lambda_A = lambda_B = 10
  */
-export function cycleConsistencyLoss(pred: TensorLike, target: TensorLike, options: CycleConsistencyLossOptions = {}): tf.Tensor {
-  const { reduction = 'mean', weights, avgFactor } = options;
+export function cycleConsistencyLoss(
+  realX: TensorLike,
+  reconstructedX: TensorLike,
+  realY: TensorLike,
+  reconstructedY: TensorLike,
+  options: CycleConsistencyLossOptions = {},
+): tf.Scalar {
+  const { lambdaX = 1, lambdaY = 1, distance = 'l1', beta = 1 } = options;
   return tf.tidy('cycleConsistencyLoss', () => {
     const arg = inputs('cycleConsistencyLoss');
-    const p = arg.float('pred', pred);
-    const t = arg.float('target', target, { shapeOf: ['pred', p] });
-    const perElement = tf.squaredDifference(p, t);
-    return reduce(perElement, reduction, weights, { avgFactor, fn: 'cycleConsistencyLoss' });
+    const x = arg.float('realX', realX);
+    const rx = arg.float('reconstructedX', reconstructedX, { shapeOf: ['realX', x] });
+    const y = arg.float('realY', realY);
+    const ry = arg.float('reconstructedY', reconstructedY, { shapeOf: ['realY', y] });
+    arg.nonNegative('lambdaX', lambdaX);
+    arg.nonNegative('lambdaY', lambdaY);
+    checkDistance(arg, distance, beta);
+    return tf.add(tf.mul(meanDistance(rx, x, distance, beta), lambdaX), tf.mul(meanDistance(ry, y, distance, beta), lambdaY)) as tf.Scalar;
   });
 }
 
-/** Keras-style adapter: `model.compile({ loss: cycleConsistencyLossKeras() })`. */
-export function cycleConsistencyLossKeras(options: CycleConsistencyLossOptions = {}): KerasLoss {
-  return (yTrue, yPred) => cycleConsistencyLoss(yPred, yTrue, options);
+/** Options of {@link cycleConsistencyLossKeras}. */
+export interface CycleConsistencyLossKerasOptions extends CycleDistanceOptions {
+  /** Weight of the cycle. Default 1. */
+  lambda?: number;
+}
+
+/**
+ * Keras-style adapter for one cycle: `(yTrue, yPred) => lambda E|yPred - yTrue|`,
+ * for a model whose output is the reconstruction F(G(x)) and whose target is x.
+ *
+ * @param options `lambda` (1), `distance` ('l1'), `beta` (1)
+ * @returns a loss function of `(yTrue, yPred)`
+ * @see cycleConsistencyLoss
+ */
+export function cycleConsistencyLossKeras(options: CycleConsistencyLossKerasOptions = {}): KerasLoss {
+  const { lambda = 1, distance = 'l1', beta = 1 } = options;
+  return (yTrue, yPred) =>
+    tf.tidy('cycleConsistencyLossKeras', () => {
+      const arg = inputs('cycleConsistencyLossKeras');
+      const p = arg.float('yPred', yPred);
+      const t = arg.float('yTrue', yTrue, { shapeOf: ['yPred', p] });
+      arg.nonNegative('lambda', lambda);
+      checkDistance(arg, distance, beta);
+      return tf.mul(meanDistance(p, t, distance, beta), lambda);
+    });
 }
