@@ -16,20 +16,28 @@ function uniform(n: number, seed: number, lo: number, hi: number): Float32Array 
   return v;
 }
 
-async function time(step: () => tf.Tensor[]): Promise<{ medianMs: number; runs: number[] }> {
+const median = (v: number[]) => v.slice().sort((a, b) => a - b)[Math.floor(v.length / 2)];
+
+/**
+ * Wall time and process CPU time (user + system) of forward plus backward,
+ * read back to the host. On a shared machine the CPU time is the steadier
+ * figure (single-threaded backends: CPU time <= wall time).
+ */
+async function time(step: () => tf.Tensor[]): Promise<{ medianMs: number; medianCpuMs: number; runs: number[] }> {
   const once = async () => {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const out = step();
     await Promise.all(out.map((t) => t.data()));
     const ms = performance.now() - t0;
+    const c = process.cpuUsage(c0);
     tf.dispose(out);
-    return ms;
+    return { ms, cpuMs: (c.user + c.system) / 1000 };
   };
   await once(); // warm-up (kernel registration, shader compilation)
-  const runs: number[] = [];
+  const runs: { ms: number; cpuMs: number }[] = [];
   for (let i = 0; i < RUNS; i++) runs.push(await once());
-  const sorted = runs.slice().sort((a, b) => a - b);
-  return { medianMs: sorted[Math.floor(sorted.length / 2)], runs };
+  return { medianMs: median(runs.map((r) => r.ms)), medianCpuMs: median(runs.map((r) => r.cpuMs)), runs: runs.map((r) => r.ms) };
 }
 
 const workloads = {
@@ -53,11 +61,11 @@ for (const [id, make] of Object.entries(workloads)) {
       const { step, inputs } = make();
       const run = path === 'composed' ? () => withComposedOps(step) : step;
       const before = tf.memory().numTensors;
-      const { medianMs, runs } = await time(run);
+      const { medianMs, medianCpuMs, runs } = await time(run);
       const profile = await tf.profile(() => run());
       tf.dispose(profile.result as tf.Tensor[]);
       expect(tf.memory().numTensors).toBe(before);
-      console.log(JSON.stringify({ id, backend: tf.getBackend(), path, medianMs: Math.round(medianMs), runs: runs.map(Math.round), kernels: profile.kernels.length, peakBytes: profile.peakBytes }));
+      console.log(JSON.stringify({ id, backend: tf.getBackend(), path, medianMs: Math.round(medianMs), medianCpuMs: Math.round(medianCpuMs), runs: runs.map(Math.round), kernels: profile.kernels.length, peakBytes: profile.peakBytes }));
       tf.dispose(inputs);
     });
   }

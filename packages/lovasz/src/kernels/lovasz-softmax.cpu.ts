@@ -33,6 +33,7 @@ export function lovaszSoftmaxHost([probas, labels]: HostArray[], attrs: LovaszSo
   const where = new Int32Array(n); // index into probas
   const isFg = new Uint8Array(n);
   const slope = new Int8Array(n); // d e / d p: −1 where p is below its target, else +1
+  const steps = new Float64Array(n); // Jaccard step of each entry, in gather order
   const counts = new Float64Array(numClasses);
   const sorter = new DescendingSorter(n);
   let total = 0;
@@ -87,8 +88,10 @@ export function lovaszSoftmaxHost([probas, labels]: HostArray[], attrs: LovaszSo
         const step = jac - prev;
         prev = jac;
         term += err[j] * step;
-        grad[where[j]] += scale * slope[j] * step;
+        steps[j] = step;
       }
+      // Written back in pixel order (the walk above visits pixels in sorted order).
+      for (let j = 0; j < m; j++) grad[where[j]] += scale * slope[j] * steps[j];
       groupLoss += weights[k] * term;
     }
     total += groupLoss / denom;
