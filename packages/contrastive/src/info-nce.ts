@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { formatShape, inputs, reduce, type ReductionOptions, type TensorLike } from '@tfjs-losses/core';
 import { l2Normalize } from './internal/normalize';
-import { matMulLogSumExp, rowLogSumExp } from './internal/contrastive-lse';
+import { matMulLogSumExp, pairedLogits, rowLogSumExp } from './internal/contrastive-lse';
 import { EXCLUDED } from './internal/excluded';
 import { inverseTemperature, type ContrastiveTemperature } from './internal/temperature';
 
@@ -80,16 +80,15 @@ export function infoNCE(
     const pos = tf.sum(tf.mul(qs, kn), 1);
     let perQuery: tf.Tensor;
     if (!negs) {
-      perQuery = tf.sub(matMulLogSumExp(qs, tf.transpose(kn), undefined, { bias }), pos);
+      perQuery = tf.sub(matMulLogSumExp(qs, kn, undefined, { bias }), pos);
     } else if (m === 0) {
       // Only the positive: the loss is 0 (and stays connected to the inputs).
       perQuery = tf.mul(pos, 0);
     } else if (mode === 'unpaired') {
-      perQuery = tf.sub(matMulLogSumExp(qs, tf.transpose(l2Normalize(negs)), pos, { bias }), pos);
+      perQuery = tf.sub(matMulLogSumExp(qs, l2Normalize(negs), pos, { bias }), pos);
     } else {
-      // [N, 1, D] x [N, M, D]ᵀ: one batched matMul, M logits per query.
-      const logits = tf.reshape(tf.matMul(tf.reshape(qs, [n, 1, d]), l2Normalize(negs), false, true), [n, m]);
-      perQuery = tf.sub(rowLogSumExp(logits, pos, { bias }), pos);
+      // M logits per query, the negatives normalized on the fly.
+      perQuery = tf.sub(rowLogSumExp(pairedLogits(qs, negs), pos, { bias }), pos);
     }
     return reduce(perQuery, reduction, undefined, { fn: 'infoNCE' });
   });

@@ -105,7 +105,7 @@ export function supervisedContrastiveLoss(
     const lseOptions = { excludeDiagonal: true, scale: tf.div(count, denom) };
     const lse = anchorViews === views
       ? gramLogSumExp(contrast, invT, lseOptions)
-      : matMulLogSumExp(scaled, tf.transpose(contrast), undefined, lseOptions);
+      : matMulLogSumExp(scaled, contrast, undefined, lseOptions);
     const perAnchor = tf.sub(lse, tf.div(positiveLogits, denom));
     const scale = temperatureRatio(invT, baseTemperature);
     return reduce(tf.mul(perAnchor, scale), reduction, undefined, { fn: 'supervisedContrastiveLoss' });

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { pairedLogitsBackwardOp, pairedLogitsForwardOp } from '../kernels/paired-logits.kernel';
 import { rowSoftmaxOp } from '../kernels/row-softmax.kernel';
 import { symmetrizeOp } from '../kernels/symmetrize.kernel';
+import { transposeMatrixOp } from '../kernels/transpose.kernel';
 
 /** The non-differentiable parts of a row log-sum-exp. */
 export interface RowLseOptions {
@@ -64,6 +66,23 @@ function extraGrad(dy: tf.Tensor, s: Saved): tf.Tensor {
 type CustomFn = Parameters<typeof tf.customGrad>[0];
 
 /**
+ * `a · bᵀ` and `aᵀ · b` for use inside custom gradients. wasm runs a matMul
+ * fast only untransposed (XNNPACK; anything else falls back to a scalar loop
+ * 10 to 50 times slower), and its own Transpose walks memory badly, so there
+ * the operand is transposed first by a tiled kernel. Elsewhere the matMul
+ * takes the transpose flags.
+ */
+function matMulBt(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  if (tf.getBackend() !== 'wasm') return tf.matMul(a, b, false, true);
+  return tf.matMul(a, transposeMatrixOp([b], {})[0]);
+}
+
+function matMulAt(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  if (tf.getBackend() !== 'wasm') return tf.matMul(a, b, true, false);
+  return tf.matMul(transposeMatrixOp([a], {})[0], b);
+}
+
+/**
  * Row log-sum-exp of the given logits `S [n, m]` (and an optional extra logit
  * `x [n]`, a column of its own), times `scale`:
  *
@@ -92,22 +111,19 @@ export function rowLogSumExp(logits: tf.Tensor, x: tf.Tensor | undefined, option
 }
 
 /**
- * {@link rowLogSumExp} of `S = A · Bt` (`A [n, D]`, `Bt [D, m]`), with the
+ * {@link rowLogSumExp} of `S = A · Bᵀ` (`A [n, D]`, `B [m, D]`), with the
  * matMul inside the custom gradient so that the backward pass needs no
- * `[n, m]` elementwise op and only untransposed matMuls (wasm's transposed
- * matMuls are 10 to 50 times slower):
+ * `[n, m]` elementwise op:
  *
- *   ∂A  = g ⊙_rows (P · B),      B = Btᵀ  (a small [m, D] transpose)
- *   ∂Bt = (g ⊙_rows A)ᵀ · P
+ *   ∂A = g ⊙_rows (P · B),   ∂B = Pᵀ · (g ⊙_rows A)
  *
- * with P the masked softmax and g the row factor. The similarity matrix is
- * the one `[n, m]` matMul output; P is the one `[n, m]` buffer kept for the
- * backward pass.
+ * with P the masked softmax (the one `[n, m]` buffer kept for the backward
+ * pass) and g the row factor.
  */
-export function matMulLogSumExp(a: tf.Tensor, bt: tf.Tensor, x: tf.Tensor | undefined, options: RowLseOptions = {}): tf.Tensor {
+export function matMulLogSumExp(a: tf.Tensor, b: tf.Tensor, x: tf.Tensor | undefined, options: RowLseOptions = {}): tf.Tensor {
   let layout: Saved = { p: a };
   const f = (aa: tf.Tensor, bb: tf.Tensor, xs: tf.Tensor | undefined, save: tf.GradSaveFunc) => {
-    const { value, saved } = forward(tf.matMul(aa, bb), xs, options);
+    const { value, saved } = forward(matMulBt(aa, bb), xs, options);
     layout = saved;
     save([aa, bb, ...pack(saved)]);
     return {
@@ -116,16 +132,16 @@ export function matMulLogSumExp(a: tf.Tensor, bt: tf.Tensor, x: tf.Tensor | unde
         const [sa, sb, ...rest] = kept;
         const sv = unpack(rest, layout);
         const g = rowFactor(dy, sv);
-        const da = tf.mul(tf.matMul(sv.p, tf.transpose(sb)), g);
-        const dbt = tf.matMul(tf.transpose(tf.mul(sa, g)), sv.p);
-        return xs ? [da, dbt, extraGrad(dy, sv)] : [da, dbt];
+        const da = tf.mul(tf.matMul(sv.p, sb), g);
+        const db = matMulAt(sv.p, tf.mul(sa, g));
+        return xs ? [da, db, extraGrad(dy, sv)] : [da, db];
       },
     };
   };
   if (!x) {
-    return tf.customGrad(((aa: tf.Tensor, bb: tf.Tensor, save: tf.GradSaveFunc) => f(aa, bb, undefined, save)) as unknown as CustomFn)(a, bt) as tf.Tensor;
+    return tf.customGrad(((aa: tf.Tensor, bb: tf.Tensor, save: tf.GradSaveFunc) => f(aa, bb, undefined, save)) as unknown as CustomFn)(a, b) as tf.Tensor;
   }
-  return tf.customGrad(((aa: tf.Tensor, bb: tf.Tensor, xs: tf.Tensor, save: tf.GradSaveFunc) => f(aa, bb, xs, save)) as unknown as CustomFn)(a, bt, x) as tf.Tensor;
+  return tf.customGrad(((aa: tf.Tensor, bb: tf.Tensor, xs: tf.Tensor, save: tf.GradSaveFunc) => f(aa, bb, xs, save)) as unknown as CustomFn)(a, b, x) as tf.Tensor;
 }
 
 /**
@@ -141,7 +157,7 @@ export function matMulLogSumExp(a: tf.Tensor, bt: tf.Tensor, x: tf.Tensor | unde
 export function gramLogSumExp(c: tf.Tensor, invT: number | tf.Tensor, options: RowLseOptions = {}): tf.Tensor {
   let layout: Saved = { p: c };
   const f = (cc: tf.Tensor, it: number | tf.Tensor, save: tf.GradSaveFunc) => {
-    const { value, saved } = forward(tf.matMul(tf.mul(cc, it), tf.transpose(cc)), undefined, options);
+    const { value, saved } = forward(matMulBt(tf.mul(cc, it), cc), undefined, options);
     layout = saved;
     save([cc, ...(typeof it === 'number' ? [] : [it]), ...pack(saved)]);
     return {
@@ -176,4 +192,21 @@ export function constantTimes(m: tf.Tensor, b: tf.Tensor, symmetric: boolean): t
       gradFunc: (dy: tf.Tensor, [sm]: tf.Tensor[]) => tf.matMul(symmetric ? sm : tf.transpose(sm), dy),
     };
   }) as unknown as CustomFn)(b) as tf.Tensor;
+}
+
+/**
+ * Paired logits `S [N, M]`, `S_im = q_i · n̂_im` with `n̂` the L2-normalized
+ * negatives `n [N, M, D]` (norm clamped at 1e-12, as `F.normalize`), for
+ * `q [N, D]` (already normalized and scaled). One custom gradient: the
+ * normalized negatives are never materialized.
+ */
+export function pairedLogits(q: tf.Tensor, n: tf.Tensor): tf.Tensor {
+  return tf.customGrad(((qq: tf.Tensor, nn: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [s, r, keep] = pairedLogitsForwardOp([qq, nn], {});
+    save([qq, nn, s, r, keep]);
+    return {
+      value: s,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => pairedLogitsBackwardOp([dy, ...saved], {}),
+    };
+  }) as unknown as CustomFn)(q, n) as tf.Tensor;
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /** eps² of `F.normalize(x, eps = 1e-12)`: the squared norm is clamped here. */
-const EPS_SQ = 1e-24;
+export const EPS_SQ = 1e-24;
 
 /**
  * `x / max(‖x‖₂, 1e-12)` along the last axis, as PyTorch's

@@ -6,6 +6,8 @@ import { EXCLUDED } from '../internal/excluded';
 import { infoNCE, ntXent, supervisedContrastiveLoss } from '../index';
 import { rowSoftmaxOp } from './row-softmax.kernel';
 import { symmetrizeOp } from './symmetrize.kernel';
+import { transposeMatrixOp } from './transpose.kernel';
+import { pairedLogitsBackwardOp, pairedLogitsForwardOp } from './paired-logits.kernel';
 
 describe('fused kernels agree with their composed form', () => {
   const logits = tf.mul(randomTensor([5, 7], 1), 20);
@@ -39,7 +41,32 @@ describe('fused kernels agree with their composed form', () => {
     await expectClose(lse, lse0);
   });
 
-  it('symmetrize: g_i P_ij + g_j P_ji', async () => {
+  it('paired logits, forward and backward, with a zero (clamped) negative', async () => {
+    const q = randomTensor([3, 5], 11);
+    const n = tf.concat([tf.zeros([3, 1, 5]), randomTensor([3, 3, 5], 14)], 1);
+    const fused = pairedLogitsForwardOp([q, n], {});
+    const plain = withComposedOps(() => pairedLogitsForwardOp([q, n], {}));
+    expect(fused.map((t) => t.shape)).toEqual([[3, 4], [3, 4], [3, 4]]);
+    for (let i = 0; i < 3; i++) await expectClose(fused[i], plain[i]);
+    expect((await toArray(fused[2]))[0]).toBe(0);
+    const ds = randomTensor([3, 4], 15);
+    const [dq, dn] = pairedLogitsBackwardOp([ds, q, n, ...fused], {});
+    const [dq0, dn0] = withComposedOps(() => pairedLogitsBackwardOp([ds, q, n, ...plain], {}));
+    await expectClose(dq, dq0);
+    await expectClose(dn, dn0);
+  });
+
+  it('transpose across tile edges (70 x 130)', async () => {
+    const x = randomTensor([70, 130], 8);
+    const t = transposeMatrixOp([x], {})[0];
+    expect(t.shape).toEqual([130, 70]);
+    await expectClose(t, tf.transpose(x), { rtol: 0, atol: 0 });
+  });
+
+  it('symmetrize: g_i P_ij + g_j P_ji (across tile edges)', async () => {
+    const big = randomTensor([67, 67], 9);
+    const gBig = randomTensor([67], 10);
+    await expectClose(symmetrizeOp([big, gBig], {})[0], withComposedOps(() => symmetrizeOp([big, gBig], {})[0]));
     const p = randomTensor([6, 6], 4);
     const g = randomTensor([6], 5);
     const k = symmetrizeOp([p, g], {})[0];
@@ -54,6 +81,8 @@ describe('fused kernels agree with their composed form', () => {
     const losses: [string, (x: tf.Tensor, y: tf.Tensor) => tf.Tensor][] = [
       ['ntXent', (x, y) => ntXent(x, y, { temperature: 0.2 })],
       ['infoNCE', (x, y) => infoNCE(x, y, null, { negativeMask: [1, 0, 1, 1, 1, 0] })],
+      ['infoNCE unpaired', (x, y) => infoNCE(x, y, tf.reverse(y, 0))],
+      ['infoNCE paired', (x, y) => infoNCE(x, y, tf.stack([tf.reverse(x, 0), tf.reverse(y, 0)], 1), { negativeMode: 'paired' })],
       ['supcon all', (x, y) => supervisedContrastiveLoss(tf.stack([x, y], 1), [0, 1, 0, 2, 1, 0])],
       ['supcon one', (x, y) => supervisedContrastiveLoss(tf.stack([x, y], 1), [0, 1, 0, 2, 1, 0], { contrastMode: 'one' })],
     ];

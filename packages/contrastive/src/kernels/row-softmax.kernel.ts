@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { defineFusedOp, hostKernelFunc } from '@tfjs-losses/core';
 import { EXCLUDED } from '../internal/excluded';
-import { rowSoftmaxCpu } from './row-softmax.cpu';
+import { rowSoftmaxCpu } from './row-softmax.host';
 
 /** Attributes of {@link rowSoftmaxOp}. */
 export interface RowSoftmaxAttrs {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { defineFusedOp, hostKernelFunc } from '@tfjs-losses/core';
-import { symmetrizeHost } from './symmetrize.cpu';
+import { symmetrizeHost } from './symmetrize.host';
 
 /** Composed form (webgpu, and the oracle of the host kernels): M = g ⊙_rows P, M + Mᵀ. */
 function composed([p, g]: tf.Tensor[]): tf.Tensor {
