@@ -11,7 +11,7 @@ import { conv2DBackpropFilter } from './gradients/internal-ops';
 const img = (seed: number, shape = [2, 5, 5, 2]) => randomTensor(shape, seed) as tf.Tensor4D;
 
 describe('registered kernels', () => {
-  it('lists the kernels it repairs, each with a gradient', () => {
+  it('lists the kernels it repairs or speeds up, each with a gradient', () => {
     for (const k of SECOND_ORDER_KERNELS) expect(tf.getGradient(k), k).toBeDefined();
   });
 });
@@ -89,6 +89,26 @@ describe('Conv2DBackpropFilter kernel on every backend (typed-array kernel on wa
       else registerWasmConv2DBackpropFilter();
     }
   });
+});
+
+describe('BatchMatMul', () => {
+  // Every transpose combination, rank 2 and 3: the same gradients as tfjs's
+  // config (on wasm the transposes are materialised first; elsewhere the code is tfjs's).
+  for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+    it(`transposeA ${ta}, transposeB ${tb}: first order equals tfjs's, second order matches finite differences`, async () => {
+      for (const batch of [[], [2]]) {
+        const a = randomTensor([...batch, ...(ta ? [4, 3] : [3, 4])], 20);
+        const b = randomTensor([...batch, ...(tb ? [5, 4] : [4, 5])], 21);
+        const w = randomTensor([...batch, 3, 5], 22);
+        const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y, ta, tb), w));
+        const ours = tf.grads(f)([a, b]);
+        const stock = withStockGradient('BatchMatMul', () => tf.grads(f)([a, b]));
+        for (let i = 0; i < 2; i++) await expectClose(ours[i], stock[i], { rtol: 1e-5, atol: 1e-6 });
+        const penalty = (y: tf.Tensor) => tf.sum(tf.square(tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.tanh(tf.matMul(x, y, ta, tb)), w)))(a)));
+        await gradCheck(penalty, [b]);
+      }
+    });
+  }
 });
 
 describe('Pow', () => {

@@ -111,7 +111,7 @@ describe('second-order gradients of critic ops agree with finite differences', (
 describe('each repair fixes a failure of stock tfjs', () => {
   const byName = (n: string) => cases.find((c) => c.name === n) as OpCase;
   it('covers the kernels core repairs', () => {
-    expect([...SECOND_ORDER_KERNELS].sort()).toEqual(['AvgPool', 'AvgPoolGrad', 'Conv2DBackpropFilter', 'Pow']);
+    expect([...SECOND_ORDER_KERNELS].sort()).toEqual(['AvgPool', 'AvgPoolGrad', 'BatchMatMul', 'Conv2DBackpropFilter', 'Pow']);
   });
   it('AvgPoolGrad: stock has no gradient', () => {
     expect(() => withStockGradient('AvgPoolGrad', () => penaltyAndGrads(byName('avgPool 2x2 valid')))).toThrow(/gradient function not found for AvgPoolGrad/);
