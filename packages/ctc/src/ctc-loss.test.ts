@@ -12,6 +12,7 @@ import {
 } from '@tfjs-losses/test-utils';
 import { ctcLoss, ctcLossKeras } from './index';
 import { ctcOp } from './kernels/ctc-loss.kernel';
+import { referenceCtc } from '../test/helpers';
 
 /** Fixture values with "inf" / "-inf" / "nan" strings as numbers, at any depth. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -208,6 +209,28 @@ describe('ctcLoss', () => {
     expect(Number.isFinite(u)).toBe(true);
     await expectClose(withComposedOps(() => ctcLoss(logits, [1, 2, 1], { reduction: 'none' })), u);
   });
+
+  if (tf.getBackend() !== 'webgpu') {
+    // cpu and wasm compute in float64, so a float64 oracle can be tight even
+    // where the loss is in the thousands; the WGSL kernel is float32.
+    it('equals a plain float64 log-space recursion at extreme logit scales (fused kernel)', async () => {
+      for (const [scale, seed] of [[30, 1], [300, 2], [3000, 3]]) {
+        const B = 3;
+        const T = 24;
+        const C = 6;
+        const x = randomLogits(B, T, C, 160 + seed, scale);
+        const r = seededRandom(170 + seed);
+        const labels = Array.from({ length: B }, () => Array.from({ length: 9 }, () => 1 + Math.floor(r() * (C - 1))));
+        const lengths = [9, 6, 3];
+        const { value, grad } = tf.valueAndGrad((v: tf.Tensor) =>
+          ctcLoss(v, labels, { labelLengths: lengths, reduction: 'none' }),
+        )(tf.tensor(x));
+        const refs = x.map((l, b) => referenceCtc(l, labels[b].slice(0, lengths[b]), 0));
+        await expectClose(value, refs.map((f) => f.loss), { rtol: 1e-6, atol: 0 });
+        await expectClose(grad, refs.map((f) => f.grad), { rtol: 1e-5, atol: 1e-6 });
+      }
+    });
+  }
 
   it('padValue, labelLengths and concatenated labels give the same loss', async () => {
     const x = tf.tensor(randomLogits(3, 6, 5, 71));

@@ -74,3 +74,54 @@ export function randomLogits(B: number, T: number, C: number, seed: number, scal
 export function peakedLogits(frames: number[], C: number, gap = 8): number[][] {
   return frames.map((k) => Array.from({ length: C }, (_, c) => (c === k ? gap : 0)));
 }
+
+/**
+ * A plain float64 log-space CTC (alpha, beta, log-sum-exp per state, no
+ * shortcuts) for one sequence: loss and gradient with respect to the
+ * logits. The oracle for the fused kernels at extreme scales.
+ */
+export function referenceCtc(logits: number[][], label: number[], blank: number): { loss: number; grad: number[][] } {
+  const lp = logSoftmaxRows(logits);
+  const T = lp.length;
+  const ext = [blank];
+  for (const l of label) ext.push(l, blank);
+  const S = ext.length;
+  const lse = (...v: number[]) => {
+    const m = Math.max(...v);
+    return m === -Infinity ? -Infinity : m + Math.log(v.reduce((s, x) => s + Math.exp(x - m), 0));
+  };
+  const canSkip = (s: number) => s >= 2 && ext[s] !== blank && ext[s] !== ext[s - 2];
+  const alpha = Array.from({ length: T }, () => new Array<number>(S).fill(-Infinity));
+  const beta = Array.from({ length: T }, () => new Array<number>(S).fill(-Infinity));
+  alpha[0][0] = lp[0][ext[0]];
+  if (S > 1) alpha[0][1] = lp[0][ext[1]];
+  for (let t = 1; t < T; t++) {
+    for (let s = 0; s < S; s++) {
+      const terms = [alpha[t - 1][s]];
+      if (s >= 1) terms.push(alpha[t - 1][s - 1]);
+      if (canSkip(s)) terms.push(alpha[t - 1][s - 2]);
+      alpha[t][s] = lp[t][ext[s]] + lse(...terms);
+    }
+  }
+  beta[T - 1][S - 1] = lp[T - 1][ext[S - 1]];
+  if (S > 1) beta[T - 1][S - 2] = lp[T - 1][ext[S - 2]];
+  for (let t = T - 2; t >= 0; t--) {
+    for (let s = 0; s < S; s++) {
+      const terms = [beta[t + 1][s]];
+      if (s + 1 < S) terms.push(beta[t + 1][s + 1]);
+      if (s + 2 < S && canSkip(s + 2)) terms.push(beta[t + 1][s + 2]);
+      beta[t][s] = lp[t][ext[s]] + lse(...terms);
+    }
+  }
+  const logp = S > 1 ? lse(alpha[T - 1][S - 1], alpha[T - 1][S - 2]) : alpha[T - 1][0];
+  const grad = lp.map((row, t) =>
+    row.map((v, c) => {
+      let occ = 0;
+      for (let s = 0; s < S; s++) {
+        if (ext[s] === c) occ += Math.exp(alpha[t][s] + beta[t][s] - lp[t][c] - logp);
+      }
+      return Math.exp(v) - occ;
+    }),
+  );
+  return { loss: -logp, grad };
+}
