@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expectClose, expectNoLeak, seededRandom } from '@tfjs-losses/test-utils';
 import { describe, expect, it } from 'vitest';
-import { lovaszExtension } from './extension';
+import { withComposedOps } from '@tfjs-losses/core';
+import { jaccardWeightsIsFused, lovaszExtension } from './extension';
 import { DescendingSorter } from './sort';
 
 /**
@@ -86,12 +87,32 @@ describe('lovaszExtension (composed ops: the sorted Jaccard dot product)', () =>
     await expectClose(g, [[0, 0, 0], [0, 0, 0]]);
   });
 
+  it('runs the WGSL Jaccard step on webgpu only', () => {
+    expect(jaccardWeightsIsFused()).toBe(tf.getBackend() === 'webgpu');
+    expect(withComposedOps(jaccardWeightsIsFused)).toBe(false);
+  });
+
+  it('the WGSL step (webgpu) and tfjs ops agree, with ties, excluded entries and single-entry rows', async () => {
+    for (const [rows, n, seed] of [[4, 300, 1], [3, 1, 2], [2, 2, 3], [1, 2500, 4]]) {
+      const { errors, fg } = tiedInputs(rows, n, seed);
+      const e = tf.tensor2d(errors);
+      const f = tf.tensor2d(fg);
+      const want = oracle(errors, fg);
+      for (const run of [<T>(fn: () => T) => fn(), withComposedOps]) {
+        const { value, grads } = run(() => tf.valueAndGrads((x: tf.Tensor) => tf.sum(lovaszExtension(x, f)))([e]));
+        await expectClose(value, want.loss.reduce((a, b) => a + b, 0));
+        await expectClose(grads[0], want.weights);
+      }
+    }
+  });
+
   it('leaks no tensors', () => {
     const { errors, fg } = tiedInputs(3, 20, 3);
     const e = tf.tensor2d(errors);
     const f = tf.tensor2d(fg);
     expectNoLeak(() => tf.valueAndGrads((x: tf.Tensor) => tf.sum(lovaszExtension(x, f)))([e]));
     expectNoLeak(() => lovaszExtension(e, f));
+    expectNoLeak(() => withComposedOps(() => tf.valueAndGrads((x: tf.Tensor) => tf.sum(lovaszExtension(x, f)))([e])));
   });
 });
 
