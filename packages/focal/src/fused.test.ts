@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { withComposedOps } from '@tfjs-losses/core';
 import { expectClose, expectNoLeak, randomTensor, toArray } from '@tfjs-losses/test-utils';
 import { sigmoidFocalLoss, softmaxFocalLoss, type SigmoidFocalLossOptions, type SoftmaxFocalLossOptions } from './index';
-import { sigmoidFocalBackward, sigmoidFocalOp } from './kernels/sigmoid-focal.kernel';
+import { sigmoidFocalBackward, sigmoidFocalOp, sigmoidFocalSumOp } from './kernels/sigmoid-focal.kernel';
 import { softmaxFocalBackward, softmaxFocalOp } from './kernels/softmax-focal.kernel';
 
 /** Value and gradients of f on both paths. */
@@ -45,8 +45,14 @@ describe(`fused kernels vs composed ops on ${tf.getBackend()}`, () => {
     expect(sigmoidFocalOp.isFused() && sigmoidFocalBackward.isFused()).toBe(true);
     expect(softmaxFocalOp.isFused() && softmaxFocalBackward.isFused()).toBe(true);
     const sig = await kernelNames(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => sigmoidFocalLoss(a, b))([x, soft]));
-    expect(sig).toContain('TfjsLossesSigmoidFocal');
+    // cpu and wasm sum inside the kernel; webgpu runs the elementwise kernel and tf.sum.
+    const summed = tf.getBackend() !== 'webgpu';
+    expect(sigmoidFocalSumOp.isFused()).toBe(summed);
+    expect(sig).toContain(summed ? 'TfjsLossesSigmoidFocalSum' : 'TfjsLossesSigmoidFocal');
     expect(sig).toContain('TfjsLossesSigmoidFocalGrad');
+    const weighted = await kernelNames(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => sigmoidFocalLoss(a, b, { weights: [2] }))([x, soft]));
+    expect(weighted).toContain('TfjsLossesSigmoidFocal');
+    expect(weighted).toContain('TfjsLossesSigmoidFocalGrad');
     const smx = await kernelNames(() => tf.grad((a: tf.Tensor) => softmaxFocalLoss(a, tf.zeros([37], 'int32')))(x));
     expect(smx).toContain('TfjsLossesSoftmaxFocal');
     expect(smx).toContain('TfjsLossesSoftmaxFocalGrad');
@@ -70,6 +76,18 @@ describe(`fused kernels vs composed ops on ${tf.getBackend()}`, () => {
       await expectSame(f, [saturated, satTargets]);
     });
   }
+
+  it('the sigmoid backward kernel takes a scalar upstream gradient (the gradient of a sum)', async () => {
+    const attrs = { alpha: 0.25, gamma: 2 };
+    const dy = tf.scalar(0.37);
+    const fused = sigmoidFocalBackward([x, soft, dy], attrs);
+    const composed = withComposedOps(() => sigmoidFocalBackward([x, soft, dy], attrs));
+    const full = sigmoidFocalBackward([x, soft, tf.fill(x.shape, 0.37)], attrs);
+    for (let i = 0; i < 2; i++) {
+      await expectClose(fused[i], composed[i]);
+      await expectClose(fused[i], full[i]);
+    }
+  });
 
   it('sigmoidFocalLoss reduction none with weights', async () => {
     const up = randomTensor([37, 11], 24);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { canReadSync, inputs, reduce, type ArgChecker, type KerasLoss, type TensorLike, type WeightedReductionOptions } from '@tfjs-losses/core';
-import { sigmoidFocalOp } from './kernels/sigmoid-focal.kernel';
+import { canReadSync, describeValue, inputs, reduce, type ArgChecker, type KerasLoss, type TensorLike, type WeightedReductionOptions } from '@tfjs-losses/core';
+import { sigmoidFocalOp, sigmoidFocalSumOp } from './kernels/sigmoid-focal.kernel';
 
 /** Options of {@link sigmoidFocalLoss}. */
 export interface SigmoidFocalLossOptions extends WeightedReductionOptions {
@@ -72,6 +72,17 @@ export function sigmoidFocalLoss(logits: TensorLike, targets: TensorLike, option
     const w = arg.weights(weights, x.shape);
     checkProbabilities(arg, 'targets', targets, t0);
     const t = labelSmoothing > 0 ? tf.add(tf.mul(t0, 1 - labelSmoothing), 0.5 * labelSmoothing) : t0;
+    if (w === undefined && reduction !== 'none') {
+      // Unweighted 'sum' and 'mean' go through the summing op (see its note).
+      if (avgFactor !== undefined && (typeof avgFactor !== 'number' || !(avgFactor > 0))) {
+        arg.fail('avgFactor', `must be a number > 0; got ${describeValue(avgFactor)}.`);
+      }
+      if (avgFactor !== undefined && reduction !== 'mean') {
+        arg.fail('avgFactor', `only applies to reduction "mean"; got reduction ${JSON.stringify(reduction)}.`);
+      }
+      const [total] = sigmoidFocalSumOp([x, t], { alpha, gamma });
+      return reduction === 'sum' ? total : tf.div(total, avgFactor ?? Math.max(x.size, 1));
+    }
     const [perElement] = sigmoidFocalOp([x, t], { alpha, gamma });
     return reduce(perElement, reduction, w, { avgFactor, fn: 'sigmoidFocalLoss' });
   });

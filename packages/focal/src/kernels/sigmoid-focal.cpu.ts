@@ -22,40 +22,49 @@ function powGamma(m: number, gamma: number): number {
   return Math.pow(m, gamma);
 }
 
+/** The loss of one element (see the formulas in sigmoid-focal.kernel.ts). */
+function elementLoss(x: number, t: number, alpha: number, gamma: number): number {
+  const e = Math.exp(-Math.abs(x));
+  const l = Math.log1p(e);
+  const inv = 1 / (1 + e);
+  const p = x >= 0 ? inv : e * inv;
+  const q = x >= 0 ? e * inv : inv;
+  const ce = (1 - t) * ((x > 0 ? x : 0) + l) + t * ((x < 0 ? -x : 0) + l);
+  const loss = powGamma((1 - t) * p + t * q, gamma) * ce;
+  return alpha >= 0 ? loss * (1 - alpha + (2 * alpha - 1) * t) : loss;
+}
+
 /** Per-element loss. Inputs: logits, targets. */
 export function sigmoidFocalForwardHost([x, t]: HostArray[], attrs: tf.NamedAttrMap): HostOutput[] {
   const { alpha, gamma } = attrsOf(attrs);
   const xv = x.values;
   const tv = t.values;
-  const n = xv.length;
-  const out = new Float32Array(n);
-  const useAlpha = alpha >= 0;
-  for (let i = 0; i < n; i++) {
-    const xi = xv[i];
-    const ti = tv[i];
-    const e = Math.exp(-Math.abs(xi));
-    const l = Math.log1p(e);
-    const inv = 1 / (1 + e);
-    const p = xi >= 0 ? inv : e * inv;
-    const q = xi >= 0 ? e * inv : inv;
-    const spPos = (xi > 0 ? xi : 0) + l;
-    const spNeg = (xi < 0 ? -xi : 0) + l;
-    const ce = (1 - ti) * spPos + ti * spNeg;
-    const m = (1 - ti) * p + ti * q;
-    let loss = powGamma(m, gamma) * ce;
-    if (useAlpha) loss *= 1 - alpha + (2 * alpha - 1) * ti;
-    out[i] = loss;
-  }
+  const out = new Float32Array(xv.length);
+  for (let i = 0; i < xv.length; i++) out[i] = elementLoss(xv[i], tv[i], alpha, gamma);
   return [{ values: out, shape: x.shape, dtype: 'float32' }];
 }
 
-/** Gradients (logits, targets) of sum(dy * loss). Inputs: logits, targets, dy. */
+/** Sum of the per-element losses, accumulated in float64. Inputs: logits, targets. */
+export function sigmoidFocalSumHost([x, t]: HostArray[], attrs: tf.NamedAttrMap): HostOutput[] {
+  const { alpha, gamma } = attrsOf(attrs);
+  const xv = x.values;
+  const tv = t.values;
+  let total = 0;
+  for (let i = 0; i < xv.length; i++) total += elementLoss(xv[i], tv[i], alpha, gamma);
+  return [{ values: Float32Array.of(total), shape: [], dtype: 'float32' }];
+}
+
+/**
+ * Gradients (logits, targets) of sum(dy * loss). Inputs: logits, targets, dy,
+ * where dy has the shape of logits or is a scalar (the gradient of the sum).
+ */
 export function sigmoidFocalBackwardHost([x, t, dy]: HostArray[], attrs: tf.NamedAttrMap): HostOutput[] {
   const { alpha, gamma } = attrsOf(attrs);
   const xv = x.values;
   const tv = t.values;
   const dv = dy.values;
   const n = xv.length;
+  const scalarDy = dv.length === 1 && n !== 1;
   const dx = new Float32Array(n);
   const dt = new Float32Array(n);
   const useAlpha = alpha >= 0;
@@ -76,7 +85,7 @@ export function sigmoidFocalBackwardHost([x, t, dy]: HostArray[], attrs: tf.Name
     // gamma * ce / m; both vanish together only for hard targets, where the ratio tends to 1.
     const gr = gamma * (m > 0 ? ce / m : 1);
     const a = useAlpha ? 1 - alpha + alphaSlope * ti : 1;
-    const g = dv[i];
+    const g = scalarDy ? dv[0] : dv[i];
     dx[i] = a * w * (gr * p * q * (1 - 2 * ti) + p - ti) * g;
     dt[i] = w * (alphaSlope * ce + a * (gr * (q - p) - xi)) * g;
   }

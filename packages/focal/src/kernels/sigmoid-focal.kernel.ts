@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineFusedOp, hostKernelFunc } from '@tfjs-losses/core';
-import { sigmoidFocalBackwardHost, sigmoidFocalForwardHost } from './sigmoid-focal.cpu';
+import { accurateSum, defineFusedOp, hostKernelFunc } from '@tfjs-losses/core';
+import { sigmoidFocalBackwardHost, sigmoidFocalForwardHost, sigmoidFocalSumHost } from './sigmoid-focal.cpu';
 import { sigmoidFocalBackwardWebGPU, sigmoidFocalForwardWebGPU } from './sigmoid-focal.webgpu';
 import { logAddExp, logOrZero, logSoftplus } from './stable';
 
@@ -81,7 +81,10 @@ export function sigmoidFocalBackwardComposed(x: tf.Tensor, t: tf.Tensor, dy: tf.
   });
 }
 
-/** Backward as its own op: fused where a kernel exists, composed elsewhere. */
+/**
+ * Backward as its own op: fused where a kernel exists, composed elsewhere.
+ * Inputs logits, targets and dy, where dy has the loss's shape or is a scalar.
+ */
 export const sigmoidFocalBackward = defineFusedOp<SigmoidFocalAttrs>({
   kernelName: 'TfjsLossesSigmoidFocalGrad',
   inputNames: ['logits', 'targets', 'dy'],
@@ -118,5 +121,23 @@ export const sigmoidFocalOp = defineFusedOp<SigmoidFocalAttrs>({
     webgpu: () => sigmoidFocalForwardWebGPU,
   },
   composed: composedSigmoidFocal,
+  gradient: ([dy], [x, t], attrs) => sigmoidFocalBackward([x, t, dy], attrs),
+});
+
+/**
+ * The sum of the per-element losses as one op (output a scalar). Where it has
+ * a kernel, its gradient hands the scalar upstream gradient straight to the
+ * backward kernel: tfjs's own Sum gradient would first broadcast it with a
+ * full-size Multiply, which on the cpu backend costs more than the whole
+ * fused loss. Elsewhere it is the elementwise op followed by a sum.
+ */
+export const sigmoidFocalSumOp = defineFusedOp<SigmoidFocalAttrs>({
+  kernelName: 'TfjsLossesSigmoidFocalSum',
+  inputNames: ['logits', 'targets'],
+  kernels: {
+    cpu: () => hostKernelFunc('cpu', ['logits', 'targets'], sigmoidFocalSumHost),
+    wasm: () => hostKernelFunc('wasm', ['logits', 'targets'], sigmoidFocalSumHost),
+  },
+  composed: ([x, t], attrs) => accurateSum(sigmoidFocalOp([x, t], attrs)[0]),
   gradient: ([dy], [x, t], attrs) => sigmoidFocalBackward([x, t, dy], attrs),
 });

@@ -61,10 +61,10 @@ class SigmoidFocalProgram implements WebGPUProgramLike {
   size = true;
   uniforms = 'alpha : f32, gamma : f32,';
 
-  constructor(shape: number[], readonly mode: Mode) {
+  constructor(shape: number[], readonly mode: Mode, readonly scalarDy = false) {
     this.variableNames = mode === 'forward' ? ['logits', 'targets'] : ['logits', 'targets', 'dy'];
     this.outputShape = shape;
-    this.shaderKey = `tfjsLossesSigmoidFocal_${mode}`;
+    this.shaderKey = `tfjsLossesSigmoidFocal_${mode}${scalarDy ? '_scalarDy' : ''}`;
     this.dispatchLayout = { x: shape.map((_, i) => i) };
     this.dispatch = dispatchFor(shape.reduce((a, b) => a * b, 1));
   }
@@ -87,7 +87,7 @@ class SigmoidFocalProgram implements WebGPUProgramLike {
       slope = 2.0 * uniforms.alpha - 1.0;
       a = 1.0 - uniforms.alpha + slope * t;
     }
-    let g = f32(dy[index]);
+    let g = f32(dy[${this.scalarDy ? '0' : 'index'}]);
     ${
       this.mode === 'dLogits'
         ? 'setOutputAtIndex(index, a * w * (gr * k.p * k.q * (1.0 - 2.0 * t) + k.p - t) * g);'
@@ -121,13 +121,15 @@ export const sigmoidFocalForwardWebGPU: tf.KernelFunc = ({ inputs, backend, attr
   return (backend as unknown as WebGPUBackendLike).runWebGPUProgram(program, [logits, targets], 'float32', uniformsOf(attrs ?? {}));
 };
 
-/** Backward kernel: inputs logits, targets, dy; outputs d/dlogits and d/dtargets (one pass each). */
+/** Backward kernel: inputs logits, targets, dy (the loss's shape or a scalar); outputs d/dlogits and d/dtargets (one pass each). */
 export const sigmoidFocalBackwardWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { logits, targets, dy } = inputs as { logits: tf.TensorInfo; targets: tf.TensorInfo; dy: tf.TensorInfo };
   const b = backend as unknown as WebGPUBackendLike;
   const u = uniformsOf(attrs ?? {});
+  // dy is the loss's shape, or a scalar when it is the gradient of the sum.
+  const scalarDy = dy.shape.length === 0 && logits.shape.length !== 0;
   return [
-    b.runWebGPUProgram(new SigmoidFocalProgram(logits.shape, 'dLogits'), [logits, targets, dy], 'float32', u),
-    b.runWebGPUProgram(new SigmoidFocalProgram(logits.shape, 'dTargets'), [logits, targets, dy], 'float32', u),
+    b.runWebGPUProgram(new SigmoidFocalProgram(logits.shape, 'dLogits', scalarDy), [logits, targets, dy], 'float32', u),
+    b.runWebGPUProgram(new SigmoidFocalProgram(logits.shape, 'dTargets', scalarDy), [logits, targets, dy], 'float32', u),
   ];
 };
