@@ -72,6 +72,14 @@ const names = Object.keys(cases);
     const g = grad.dataSync();
     if (!Number.isFinite(v) || !Array.from(g).every(Number.isFinite)) throw new Error(name + ': non-finite value or gradient');
     if (!Array.from(g).some((e) => e !== 0)) throw new Error(name + ': gradient is all zero');
+    // The gradient from the published build agrees with a central difference
+    // along a fixed direction.
+    const d = tf.tensor(Array.from({ length: x.size }, (_, i) => Math.cos(0.7 * i + 0.1)), x.shape);
+    const eps = 1e-3;
+    const at = (s) => loss(tf.add(x, tf.mul(d, s))).dataSync()[0];
+    const numeric = (at(eps) - at(-eps)) / (2 * eps);
+    const analytic = tf.sum(tf.mul(grad, d)).dataSync()[0];
+    if (!(Math.abs(numeric - analytic) <= 2e-3 + 2e-2 * Math.abs(numeric))) throw new Error(name + ': directional derivative ' + analytic + ' differs from central difference ' + numeric);
     console.log(MODE + ' ' + name + ': value ' + v.toFixed(6) + ', |grad|_1 ' + Array.from(g).reduce((a, b) => a + Math.abs(b), 0).toFixed(6));
   }
   const core = await loadPkg('@tfjs-losses/core');
