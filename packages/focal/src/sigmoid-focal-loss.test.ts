@@ -125,6 +125,16 @@ describe('sigmoidFocalLoss', () => {
     expect(arr[0]).not.toBe(0);
   });
 
+  it('trains through tf.variableGrads (a linear layer in front)', async () => {
+    const input = randomTensor([5, 3], 31);
+    const W = tf.variable(randomTensor([3, 4], 32));
+    const t = tf.tensor([[0, 1, 0, 0], [1, 0, 0, 1], [0, 0, 0, 0], [0, 1, 1, 0], [1, 0, 0, 0]]);
+    const { value, grads } = tf.variableGrads(() => sigmoidFocalLoss(tf.matMul(input, W), t) as tf.Scalar, [W]);
+    await expectClose(value, sigmoidFocalLoss(tf.matMul(input, W), t));
+    await expectClose(grads[W.name], tf.grad((w: tf.Tensor) => sigmoidFocalLoss(tf.matMul(input, w), t))(W));
+    W.dispose();
+  });
+
   it('accepts plain arrays and typed arrays', async () => {
     const x = [[0.5, -1], [2, 0]];
     const t = [[1, 0], [0, 1]];

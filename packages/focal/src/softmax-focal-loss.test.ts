@@ -136,6 +136,16 @@ describe('softmaxFocalLoss', () => {
     await expectClose(tf.grad((a: tf.Tensor) => softmaxFocalLoss(a, [0, 0]))(tf.tensor([[3], [-2]])), [[0], [0]]);
   });
 
+  it('trains through tf.variableGrads (a linear layer in front)', async () => {
+    const input = randomTensor([6, 3], 33);
+    const W = tf.variable(randomTensor([3, 5], 34));
+    const labels = [4, 0, 2, 2, 1, 3];
+    const { value, grads } = tf.variableGrads(() => softmaxFocalLoss(tf.matMul(input, W), labels) as tf.Scalar, [W]);
+    await expectClose(value, softmaxFocalLoss(tf.matMul(input, W), labels));
+    await expectClose(grads[W.name], tf.grad((w: tf.Tensor) => softmaxFocalLoss(tf.matMul(input, w), labels))(W));
+    W.dispose();
+  });
+
   it('accepts plain arrays and float labels holding whole numbers', async () => {
     const x = [[0.5, -1, 2], [2, 0, 1]];
     const expected = softmaxFocalLoss(tf.tensor(x), tf.tensor([2, 0], undefined, 'int32'));
