@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineFusedOp, hostKernelFunc } from '@tfjs-losses/core';
+import { defineFusedOp } from '@tfjs-losses/core';
 import { EPS_SQ } from '../internal/normalize';
 import { pairedLogitsBackwardHost, pairedLogitsForwardHost } from './paired-logits.host';
+import { typedKernelFunc } from './typed-kernel';
 
 const FORWARD_INPUTS = ['q', 'n'];
 const BACKWARD_INPUTS = ['ds', 'q', 'n', 's', 'r', 'keep'];
@@ -16,8 +17,8 @@ export const pairedLogitsForwardOp = defineFusedOp<Record<string, never>>({
   kernelName: 'TfjsLossesPairedLogits',
   inputNames: FORWARD_INPUTS,
   kernels: {
-    cpu: () => hostKernelFunc('cpu', FORWARD_INPUTS, pairedLogitsForwardHost),
-    wasm: () => hostKernelFunc('wasm', FORWARD_INPUTS, pairedLogitsForwardHost),
+    cpu: () => typedKernelFunc('cpu', FORWARD_INPUTS, pairedLogitsForwardHost),
+    wasm: () => typedKernelFunc('wasm', FORWARD_INPUTS, pairedLogitsForwardHost),
   },
   composed: ([q, n]) => {
     const ss = tf.sum(tf.square(n), 2);
@@ -32,8 +33,8 @@ export const pairedLogitsBackwardOp = defineFusedOp<Record<string, never>>({
   kernelName: 'TfjsLossesPairedLogitsGrad',
   inputNames: BACKWARD_INPUTS,
   kernels: {
-    cpu: () => hostKernelFunc('cpu', BACKWARD_INPUTS, pairedLogitsBackwardHost),
-    wasm: () => hostKernelFunc('wasm', BACKWARD_INPUTS, pairedLogitsBackwardHost),
+    cpu: () => typedKernelFunc('cpu', BACKWARD_INPUTS, pairedLogitsBackwardHost),
+    wasm: () => typedKernelFunc('wasm', BACKWARD_INPUTS, pairedLogitsBackwardHost),
   },
   composed: ([ds, q, n, s, r, keep]) => {
     const u = tf.mul(ds, r);

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineFusedOp, hostKernelFunc } from '@tfjs-losses/core';
+import { defineFusedOp } from '@tfjs-losses/core';
 import { EXCLUDED } from '../internal/excluded';
-import { rowSoftmaxCpu } from './row-softmax.host';
+import { rowSoftmaxHost } from './row-softmax.host';
+import { typedKernelFunc } from './typed-kernel';
 
 /** Attributes of {@link rowSoftmaxOp}. */
 export interface RowSoftmaxAttrs {
@@ -41,6 +42,6 @@ function composed([logits, bias]: tf.Tensor[], { excludeDiagonal }: RowSoftmaxAt
 export const rowSoftmaxOp = defineFusedOp<RowSoftmaxAttrs>({
   kernelName: 'TfjsLossesRowSoftmax',
   inputNames: ['logits', 'bias'],
-  kernels: { cpu: () => hostKernelFunc('cpu', ['logits', 'bias'], rowSoftmaxCpu) },
+  kernels: { cpu: () => typedKernelFunc('cpu', ['logits', 'bias'], rowSoftmaxHost) },
   composed,
 });

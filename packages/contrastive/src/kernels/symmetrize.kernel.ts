@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineFusedOp, hostKernelFunc } from '@tfjs-losses/core';
+import { defineFusedOp } from '@tfjs-losses/core';
 import { symmetrizeHost } from './symmetrize.host';
+import { typedKernelFunc } from './typed-kernel';
 
 /** Composed form (webgpu, and the oracle of the host kernels): M = g ⊙_rows P, M + Mᵀ. */
 function composed([p, g]: tf.Tensor[]): tf.Tensor {
@@ -18,8 +19,8 @@ export const symmetrizeOp = defineFusedOp<Record<string, never>>({
   kernelName: 'TfjsLossesSymmetrizeRows',
   inputNames: ['p', 'g'],
   kernels: {
-    cpu: () => hostKernelFunc('cpu', ['p', 'g'], symmetrizeHost),
-    wasm: () => hostKernelFunc('wasm', ['p', 'g'], symmetrizeHost),
+    cpu: () => typedKernelFunc('cpu', ['p', 'g'], symmetrizeHost),
+    wasm: () => typedKernelFunc('wasm', ['p', 'g'], symmetrizeHost),
   },
   composed,
 });

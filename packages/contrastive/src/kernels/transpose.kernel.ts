@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineFusedOp, hostKernelFunc } from '@tfjs-losses/core';
+import { defineFusedOp } from '@tfjs-losses/core';
 import { transposeHost } from './transpose.host';
+import { typedKernelFunc } from './typed-kernel';
 
 /**
  * Transpose of a large float32 matrix (the softmax P in the backward pass):
@@ -11,8 +12,8 @@ export const transposeMatrixOp = defineFusedOp<Record<string, never>>({
   kernelName: 'TfjsLossesTransposeMatrix',
   inputNames: ['x'],
   kernels: {
-    cpu: () => hostKernelFunc('cpu', ['x'], transposeHost),
-    wasm: () => hostKernelFunc('wasm', ['x'], transposeHost),
+    cpu: () => typedKernelFunc('cpu', ['x'], transposeHost),
+    wasm: () => typedKernelFunc('wasm', ['x'], transposeHost),
   },
   composed: ([x]) => tf.transpose(x),
 });
