@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { inputs, reduce, type KerasLoss, type TensorLike, type WeightedReductionOptions } from '@tfjs-losses/core';
-import { balancedL1B, balancedL1Composed } from './internal/elementwise';
+import { inputs, type KerasLoss, type TensorLike, type WeightedReductionOptions } from '@tfjs-losses/core';
+import { balancedL1B, balancedL1Reduced } from './internal/elementwise';
 
 /** Options of {@link balancedL1Loss}. */
 export interface BalancedL1LossOptions extends WeightedReductionOptions {
@@ -50,7 +50,7 @@ export function balancedL1Loss(pred: TensorLike, target: TensorLike, options: Ba
     const p = arg.float('pred', pred);
     const t = arg.float('target', target, { shapeOf: ['pred', p] });
     const w = arg.weights(weights, p.shape);
-    return reduce(balancedL1Composed(p, t, alpha, gamma, beta), reduction, w, { avgFactor, fn });
+    return balancedL1Reduced(p, t, alpha, gamma, beta, { reduction, weights: w, avgFactor, fn });
   });
 }
 

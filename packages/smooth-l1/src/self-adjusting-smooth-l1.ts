@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { accurateMean, accurateSum, canReadSync, describeValue, formatShape, inputs, reduce, type ArgChecker, type ReductionOptions, type TensorLike } from '@tfjs-losses/core';
-import { smoothL1Composed } from './internal/elementwise';
+import { canReadSync, describeValue, formatShape, inputs, type ArgChecker, type ReductionOptions, type TensorLike } from '@tfjs-losses/core';
+import { smoothL1Reduced } from './internal/elementwise';
+import { absErrorMomentsOp } from './kernels/abs-error-moments.kernel';
 import { untaped } from './internal/untaped';
 
 /** Options of {@link SelfAdjustingSmoothL1Loss}. */
@@ -150,9 +151,7 @@ export class SelfAdjustingSmoothL1Loss {
         const betaMax = this.betaMaxValue;
         this.replaceStats(
           untaped(() => {
-            const n = tf.reshape(tf.abs(tf.sub(p, t)), [rows, c]);
-            const mean = accurateMean(n, 0);
-            const variance = tf.div(accurateSum(tf.square(tf.sub(n, mean)), 0), rows - 1);
+            const [mean, variance] = tf.unstack(absErrorMomentsOp([p, t], {})[0]);
             const [oldMean, oldVar] = tf.unstack(old);
             const skip = tf.any(tf.isNaN(variance));
             const newMean = tf.where(skip, oldMean, tf.add(tf.mul(oldMean, m), tf.mul(mean, 1 - m)));
@@ -162,7 +161,7 @@ export class SelfAdjustingSmoothL1Loss {
         );
       }
       const beta = tf.reshape(tf.slice(this.stats as tf.Tensor, [2, 0], [1, c]), [c]);
-      return reduce(smoothL1Composed(p, t, beta), reduction, w, { fn });
+      return smoothL1Reduced(p, t, beta, { reduction, weights: w, fn });
     });
   }
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { inputs, reduce, type ArgChecker, type KerasLoss, type TensorLike, type WeightedReductionOptions } from '@tfjs-losses/core';
-import { smoothL1Composed } from './internal/elementwise';
+import { inputs, type ArgChecker, type KerasLoss, type TensorLike, type WeightedReductionOptions } from '@tfjs-losses/core';
+import { smoothL1Reduced } from './internal/elementwise';
 
 /** Options of {@link smoothL1Loss}. */
 export interface SmoothL1LossOptions extends WeightedReductionOptions {
@@ -36,7 +36,7 @@ export function smoothL1Body(
   const p = arg.float('pred', pred);
   const t = arg.float('target', target, { shapeOf: ['pred', p] });
   const w = arg.weights(weights, p.shape);
-  return reduce(smoothL1Composed(p, t, beta), reduction, w, { avgFactor, fn });
+  return smoothL1Reduced(p, t, beta, { reduction, weights: w, avgFactor, fn });
 }
 
 /**

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { absZeroGrad } from '@tfjs-losses/core';
+import { LossInputError, absZeroGrad, describeValue, reduce, type Reduction } from '@tfjs-losses/core';
+import { balancedL1Op, balancedL1SumOp } from '../kernels/balanced-l1.kernel';
+import { smoothL1Op, smoothL1SumOp } from '../kernels/smooth-l1.kernel';
 
 /** Smallest beta the tensor form divides by (a beta tensor may hold 0: plain L1). */
 const TINY_BETA = 1e-30;
@@ -50,4 +52,74 @@ export function balancedL1Composed(p: tf.Tensor, t: tf.Tensor, alpha: number, ga
   // b (q / beta) rather than (b / beta) q: q / beta <= 1, so a tiny beta cannot overflow it.
   const inner = tf.sub(tf.mul(tf.add(q, 1 / b), tf.log1p(tf.mul(tf.div(q, beta), b))), q);
   return tf.add(tf.mul(inner, alpha), tf.mul(tf.sub(a, q), gamma));
+}
+
+/**
+ * Per-element smooth L1: the fused kernel where one runs on the current
+ * backend (cpu, wasm, webgpu), else {@link smoothL1Composed}. A tensor beta
+ * is a scalar or has one value per coordinate (pred's last axis).
+ */
+export function smoothL1Elementwise(p: tf.Tensor, t: tf.Tensor, beta: number | tf.Tensor): tf.Tensor {
+  if (!smoothL1Op.isFused()) return smoothL1Composed(p, t, beta);
+  return smoothL1Op([p, t, betaTensor(beta)], {})[0];
+}
+
+/** Per-element Balanced L1: the fused kernel where one runs, else {@link balancedL1Composed}. */
+export function balancedL1Elementwise(p: tf.Tensor, t: tf.Tensor, alpha: number, gamma: number, beta: number): tf.Tensor {
+  if (!balancedL1Op.isFused()) return balancedL1Composed(p, t, alpha, gamma, beta);
+  return balancedL1Op([p, t], { alpha, gamma, beta })[0];
+}
+
+/** How a loss is reduced; `weights` already checked against the loss shape. */
+export interface ReduceSpec {
+  reduction: Reduction;
+  weights?: tf.Tensor;
+  avgFactor?: number;
+  /** The public function's name, for messages. */
+  fn: string;
+}
+
+/** The checks of core's `reduce`, with its messages, for the path that bypasses it. */
+function checkReduceSpec({ reduction, avgFactor, fn }: ReduceSpec): void {
+  if (!['none', 'mean', 'sum'].includes(reduction)) {
+    throw new LossInputError(fn, 'reduction', `must be one of "none", "mean", "sum"; got ${describeValue(reduction)}.`);
+  }
+  if (avgFactor !== undefined && (typeof avgFactor !== 'number' || !(avgFactor > 0))) {
+    throw new LossInputError(fn, 'avgFactor', `must be a number > 0; got ${describeValue(avgFactor)}.`);
+  }
+  if (avgFactor !== undefined && reduction !== 'mean') {
+    throw new LossInputError(fn, 'avgFactor', `only applies to reduction "mean"; got reduction ${JSON.stringify(reduction)}.`);
+  }
+}
+
+/** 'sum' is the total; 'mean' divides it by avgFactor or the element count. */
+function fromTotal(total: tf.Tensor, size: number, { reduction, avgFactor }: ReduceSpec): tf.Tensor {
+  return reduction === 'sum' ? total : tf.div(total, avgFactor ?? Math.max(size, 1));
+}
+
+/**
+ * Reduced smooth L1. Without weights, 'mean' and 'sum' run the one-kernel sum
+ * where it exists (cpu, wasm); everything else is the per-element loss and
+ * core's `reduce`.
+ */
+export function smoothL1Reduced(p: tf.Tensor, t: tf.Tensor, beta: number | tf.Tensor, spec: ReduceSpec): tf.Tensor {
+  checkReduceSpec(spec);
+  if (spec.weights === undefined && spec.reduction !== 'none' && smoothL1SumOp.isFused()) {
+    return fromTotal(smoothL1SumOp([p, t, betaTensor(beta)], {})[0], p.size, spec);
+  }
+  return reduce(smoothL1Elementwise(p, t, beta), spec.reduction, spec.weights, { avgFactor: spec.avgFactor, fn: spec.fn });
+}
+
+/** Reduced Balanced L1, as {@link smoothL1Reduced}. */
+export function balancedL1Reduced(p: tf.Tensor, t: tf.Tensor, alpha: number, gamma: number, beta: number, spec: ReduceSpec): tf.Tensor {
+  checkReduceSpec(spec);
+  if (spec.weights === undefined && spec.reduction !== 'none' && balancedL1SumOp.isFused()) {
+    return fromTotal(balancedL1SumOp([p, t], { alpha, gamma, beta })[0], p.size, spec);
+  }
+  return reduce(balancedL1Elementwise(p, t, alpha, gamma, beta), spec.reduction, spec.weights, { avgFactor: spec.avgFactor, fn: spec.fn });
+}
+
+/** beta as the kernels take it: float32 of length 1 or one per coordinate. */
+function betaTensor(beta: number | tf.Tensor): tf.Tensor {
+  return typeof beta === 'number' ? tf.tensor1d([beta], 'float32') : tf.reshape(beta, [-1]);
 }

@@ -1,0 +1,78 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { balancedL1Constants, type BalancedL1Attrs } from './balanced-l1.constants';
+import { WGSL_HELPERS, elementwiseLayout, type ElementwiseProgram, type UniformValues, type WebGPUBackendLike } from './webgpu-program';
+
+/* WGSL kernels of elementwise Balanced L1 (formulas in balanced-l1.cpu.ts), one invocation per element. */
+
+type Mode = 'loss' | 'grad';
+
+class BalancedL1Program implements ElementwiseProgram {
+  variableNames: string[];
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  size: boolean;
+  uniforms: string;
+
+  constructor(shape: number[], readonly mode: Mode) {
+    const layout = elementwiseLayout(shape);
+    this.outputShape = layout.outputShape;
+    this.dispatchLayout = layout.dispatchLayout;
+    this.dispatch = layout.dispatch;
+    this.workgroupSize = layout.workgroupSize;
+    this.size = layout.size;
+    this.variableNames = mode === 'loss' ? ['predV', 'targetV'] : ['dyV', 'predV', 'targetV'];
+    this.uniforms = 'alpha : f32, gamma : f32, beta : f32, b : f32, invB : f32, atBeta : f32, gradSign : f32,';
+    this.shaderKey = `tfjsLossesBalancedL1_${mode}`;
+  }
+
+  getUserCode(): string {
+    const body =
+      this.mode === 'loss'
+        ? `
+    var loss = uniforms.atBeta + uniforms.gamma * (x - uniforms.beta);
+    if (x < uniforms.beta) {
+      loss = uniforms.alpha * ((x + uniforms.invB) * sl1Log1p((x / uniforms.beta) * uniforms.b) - x);
+    }
+    setOutputAtIndex(index, loss);`
+        : `
+    var slope = uniforms.gamma;
+    if (x < uniforms.beta) {
+      let bx = uniforms.b * x;
+      slope = uniforms.alpha * sl1Log1p((x / uniforms.beta) * uniforms.b) + uniforms.alpha * (bx + 1.0) / (bx + uniforms.beta) - uniforms.alpha;
+    }
+    setOutputAtIndex(index, uniforms.gradSign * f32(dyV[index]) * sl1Sign(d) * slope);`;
+    return `
+${WGSL_HELPERS}
+fn main(index : i32) {
+  if (index < uniforms.size) {
+    let d = f32(predV[index]) - f32(targetV[index]);
+    let x = abs(d);
+    ${body}
+  }
+}`;
+  }
+}
+
+function uniformValues(attrs: tf.NamedAttrMap | undefined, gradSign: number): UniformValues {
+  const { alpha, gamma, beta } = attrs as unknown as BalancedL1Attrs;
+  const { b, invB, atBeta } = balancedL1Constants(alpha, gamma, beta);
+  return [alpha, gamma, beta, b, invB, atBeta, gradSign].map((v) => ({ type: 'float32', data: [v] }));
+}
+
+/** Loss kernel: inputs pred, target; output the per-element loss. */
+export const balancedL1ForwardWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { pred, target } = inputs as Record<'pred' | 'target', tf.TensorInfo>;
+  const program = new BalancedL1Program(pred.shape, 'loss');
+  return (backend as unknown as WebGPUBackendLike).runWebGPUProgram(program, [pred, target], 'float32', uniformValues(attrs, 1));
+};
+
+/** Gradient kernel: inputs dy, pred, target; outputs d/dpred and d/dtarget (a dispatch each). */
+export const balancedL1GradWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { dy, pred, target } = inputs as Record<'dy' | 'pred' | 'target', tf.TensorInfo>;
+  const run = (sign: number) =>
+    (backend as unknown as WebGPUBackendLike).runWebGPUProgram(new BalancedL1Program(pred.shape, 'grad'), [dy, pred, target], 'float32', uniformValues(attrs, sign));
+  return [run(1), run(-1)];
+};

@@ -1,0 +1,171 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { withComposedOps } from '@tfjs-losses/core';
+import { expectClose, expectNoLeak, gradCheck, loadFixture, seededRandom, toArray } from '@tfjs-losses/test-utils';
+import { balancedL1Loss, DynamicSmoothL1Loss, SelfAdjustingSmoothL1Loss, smoothL1Loss } from '../index';
+import { absErrorMomentsOp } from './abs-error-moments.kernel';
+import { balancedL1Op, balancedL1SumOp } from './balanced-l1.kernel';
+import { smoothL1Op, smoothL1SumOp } from './smooth-l1.kernel';
+
+/** pred, target with exact ties (d = 0 and |d| = each beta) among random values. */
+function inputs(rows: number, cols: number, seed: number, betas: number[]): [tf.Tensor, tf.Tensor] {
+  const r = seededRandom(seed);
+  const n = rows * cols;
+  const p = new Float32Array(n);
+  const t = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    t[i] = 4 * r() - 2;
+    p[i] = 4 * r() - 2;
+  }
+  p[0] = t[0];
+  betas.forEach((b, j) => {
+    t[1 + 2 * j] = 0;
+    p[1 + 2 * j] = b;
+    t[2 + 2 * j] = 0;
+    p[2 + 2 * j] = -b;
+  });
+  return [tf.tensor(p, [rows, cols]), tf.tensor(t, [rows, cols])];
+}
+
+type Loss = (p: tf.Tensor, t: tf.Tensor) => tf.Tensor;
+
+/** Value, first-order gradients and a second-order gradient, fused vs composed. */
+async function compare(f: Loss, p: tf.Tensor, t: tf.Tensor, secondOrder = true): Promise<void> {
+  const run = () => {
+    const { value, grads } = tf.valueAndGrads(f)([p, t]);
+    // d/dpred of sum(dL/dpred · c) for a fixed c: exercises the gradient kernel's gradient.
+    // Ties pred == target are masked out of it: there the composed ops give 0 and the
+    // fused kernel PyTorch's value (tested separately below).
+    const c = tf.mul(tf.reshape(tf.linspace(-1, 1, p.size), p.shape), tf.cast(tf.notEqual(p, t), 'float32'));
+    const second = secondOrder ? tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.grad((y: tf.Tensor) => f(y, t))(x), c)))(p) : tf.zeros(p.shape);
+    return [value, grads[0], grads[1], second];
+  };
+  const fused = run();
+  const composed = withComposedOps(run);
+  for (let i = 0; i < fused.length; i++) await expectClose(fused[i], composed[i]);
+}
+
+describe(`fused kernels on ${tf.getBackend()}`, () => {
+  it('run on this backend', () => {
+    expect(smoothL1Op.isFused()).toBe(true);
+    expect(balancedL1Op.isFused()).toBe(true);
+    expect(withComposedOps(() => smoothL1Op.isFused())).toBe(false);
+    // The one-kernel sums and column moments exist for the host backends only.
+    const host = tf.getBackend() !== 'webgpu';
+    expect(smoothL1SumOp.isFused()).toBe(host);
+    expect(balancedL1SumOp.isFused()).toBe(host);
+    expect(absErrorMomentsOp.isFused()).toBe(host);
+  });
+
+  it('column moments of |pred - target|: kernel and composed ops agree (mean, unbiased variance)', async () => {
+    for (const shape of [[7, 4], [2, 3, 2], [2, 1]]) {
+      const [p, t] = inputs(shape.slice(0, -1).reduce((a, b) => a * b, 1), shape[shape.length - 1], shape.length, []);
+      const pr = tf.reshape(p, shape);
+      const tr = tf.reshape(t, shape);
+      const fused = absErrorMomentsOp([pr, tr], {})[0];
+      const composed = withComposedOps(() => absErrorMomentsOp([pr, tr], {})[0]);
+      expect(fused.shape).toEqual([2, shape[shape.length - 1]]);
+      await expectClose(fused, composed);
+      // And against a plain float64 computation.
+      const pv = await toArray(pr);
+      const tv = await toArray(tr);
+      const c = shape[shape.length - 1];
+      const rows = pv.length / c;
+      const expected: number[][] = [[], []];
+      for (let j = 0; j < c; j++) {
+        const col = Array.from({ length: rows }, (_, i) => Math.abs(pv[i * c + j] - tv[i * c + j]));
+        const m = col.reduce((a, b) => a + b, 0) / rows;
+        expected[0].push(m);
+        expected[1].push(col.reduce((a, b) => a + (b - m) ** 2, 0) / (rows - 1));
+      }
+      await expectClose(fused, expected);
+    }
+  });
+
+  for (const beta of [0, 0.5, 1, 2]) {
+    it(`smoothL1Loss: fused and composed agree (value, gradients, second order), beta ${beta}`, async () => {
+      const [p, t] = inputs(9, 4, 1 + beta, beta > 0 ? [beta] : []);
+      await compare((a, b) => smoothL1Loss(a, b, { beta }), p, t, beta > 0);
+      await compare((a, b) => smoothL1Loss(a, b, { beta, reduction: 'sum', weights: [1, 0.5, 0, 2] }), p, t, false);
+      await compare((a, b) => tf.sum(tf.mul(smoothL1Loss(a, b, { beta, reduction: 'none' }), tf.reshape(tf.linspace(0, 1, 36), [9, 4]))), p, t, false);
+    });
+  }
+
+  it('smoothL1Loss fused: pred == target gives gradient 0 for beta 0 and 1', async () => {
+    const x = tf.tensor([[1, -2, 0, 3]]);
+    for (const beta of [0, 1]) {
+      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => smoothL1Loss(a, b, { beta }))([x, x]);
+      expect(await toArray(g[0])).toEqual([0, 0, 0, 0]);
+      expect(await toArray(g[1])).toEqual([0, 0, 0, 0]);
+    }
+  });
+
+  it('second order at a tie follows PyTorch (smooth L1: 1 / beta; balanced L1: 0)', async () => {
+    // torch 1.13, float64 on the float32 inputs: d²/dx² of sum(loss) at x = [0, 0.3, -2], target 0.
+    const x = tf.tensor([0, 0.3, -2]);
+    const t = tf.zeros([3]);
+    const second = (f: Loss) => tf.grad((y: tf.Tensor) => tf.sum(tf.grad((z: tf.Tensor) => f(z, t))(y)))(x);
+    await expectClose(second((a, b) => smoothL1Loss(a, b, { beta: 0.5, reduction: 'sum' })), [2, 2, 0]);
+    await expectClose(second((a, b) => balancedL1Loss(a, b, { reduction: 'sum' })), [0, 1.4188595038596996, 0]);
+  });
+
+  for (const [alpha, gamma, beta] of [[0.5, 1.5, 1], [0.25, 1, 0.5], [1, 2, 2]]) {
+    it(`balancedL1Loss: fused and composed agree (value, gradients, second order), alpha ${alpha}, gamma ${gamma}, beta ${beta}`, async () => {
+      const [p, t] = inputs(9, 4, 3 + beta, [beta]);
+      await compare((a, b) => balancedL1Loss(a, b, { alpha, gamma, beta }), p, t);
+      await compare((a, b) => balancedL1Loss(a, b, { alpha, gamma, beta, reduction: 'sum', weights: tf.tensor([[1], [2], [0], [1], [1], [1], [3], [1], [0.5]]) }), p, t, false);
+    });
+  }
+
+  it('the fixtures also hold on the composed path', async () => {
+    for (const [file, f] of [
+      ['smooth-l1-loss.json', smoothL1Loss],
+      ['balanced-l1-loss.json', balancedL1Loss],
+    ] as const) {
+      for (const c of loadFixture(import.meta.url, file)) {
+        const { value, grads } = withComposedOps(() =>
+          tf.valueAndGrads((p: tf.Tensor, t: tf.Tensor) => f(p, t, c.options))([tf.tensor(c.pred), tf.tensor(c.target)]),
+        );
+        await expectClose(value, c.value);
+        await expectClose(grads[0], c.gradPred);
+        await expectClose(grads[1], c.gradTarget);
+      }
+    }
+  });
+
+  it('per-coordinate and device-side betas (the stateful classes) agree with the composed path', async () => {
+    const [p, t] = inputs(6, 4, 7, []);
+    const sa = new SelfAdjustingSmoothL1Loss({ momentum: 0.5, betaMax: 1 });
+    const saState = sa.getState();
+    const fusedSa = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => sa.call(a, b))([p, t]);
+    sa.setState(saState);
+    const composedSa = withComposedOps(() => tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => sa.call(a, b))([p, t]));
+    await expectClose(fusedSa.value, composedSa.value);
+    await expectClose(fusedSa.grads[0], composedSa.grads[0]);
+    await expectClose(fusedSa.grads[1], composedSa.grads[1]);
+    const dyn = new DynamicSmoothL1Loss({ kE: 1, iterationCount: 1 });
+    dyn.update(tf.tensor1d([0.375, 0.5]));
+    for (const f of [(a: tf.Tensor, b: tf.Tensor) => dyn.call(a, b, { reduction: 'sum' })]) {
+      await compare(f, p, t);
+    }
+    sa.dispose();
+    dyn.dispose();
+  });
+
+  it('the fused gradients agree with finite differences away from the kinks', async () => {
+    const r = seededRandom(5);
+    const t = tf.tensor(Array.from({ length: 16 }, () => r() - 0.5), [4, 4]);
+    const off = Array.from({ length: 16 }, (_, i) => (i % 2 ? 1 : -1) * (i % 4 < 2 ? 0.2 + 0.5 * r() : 1.2 + r()));
+    const p = tf.add(t, tf.tensor(off, [4, 4]));
+    await gradCheck((a, b) => smoothL1Loss(a, b), [p, t], { samples: 16 });
+    await gradCheck((a, b) => balancedL1Loss(a, b), [p, t], { samples: 16 });
+  });
+
+  it('leak nothing, first and second order', () => {
+    const [p, t] = inputs(5, 4, 9, [1]);
+    expectNoLeak(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => smoothL1Loss(a, b))([p, t]));
+    expectNoLeak(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => balancedL1Loss(a, b))([p, t]));
+    expectNoLeak(() => tf.grad((x: tf.Tensor) => tf.sum(tf.grad((y: tf.Tensor) => smoothL1Loss(y, t, { beta: 0.5 }))(x)))(p));
+    expectNoLeak(() => tf.grad((x: tf.Tensor) => tf.sum(tf.grad((y: tf.Tensor) => balancedL1Loss(y, t))(x)))(p));
+  });
+});

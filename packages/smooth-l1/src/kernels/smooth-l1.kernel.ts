@@ -1,0 +1,98 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { defineFusedOp } from '@tfjs-losses/core';
+import { hostKernel } from './host-kernel';
+import { smoothL1Forward, smoothL1Grad, smoothL1Sum } from './smooth-l1.cpu';
+import { smoothL1ForwardWebGPU, smoothL1GradWebGPU } from './smooth-l1.webgpu';
+
+/*
+ * Elementwise smooth L1 as fused kernels. Inputs: pred, target (one shape,
+ * float32) and beta (float32, length 1 or the size of pred's last axis). With
+ * d = pred − target, a = |d|:
+ *
+ *   loss  = a · (0.5 a / beta) if a < beta, a − 0.5 beta otherwise; a if beta = 0
+ *   g     = d / beta           if a < beta, sign(d) otherwise (0 at d = 0)
+ *   g'    = 1 / beta           if a < beta, 0 otherwise
+ *
+ * The loss kernel's gradient runs the gradient kernel (dy · g and −dy · g in one
+ * pass on cpu and wasm); the gradient kernel's own gradient (second order) is
+ * composed from g and g'. g' = 1 / beta at d = 0 too, as PyTorch's
+ * smooth_l1_loss double backward gives (the composed ops, differentiating
+ * through |d|, give 0 at that single point).
+ */
+
+const TINY = 1e-30;
+
+function slopes(d: tf.Tensor, beta: tf.Tensor): { inside: tf.Tensor; g: tf.Tensor } {
+  const inside = tf.logicalAnd(tf.greater(beta, 0), tf.less(tf.abs(d), beta));
+  const g = tf.where(inside, tf.div(d, tf.maximum(beta, TINY)), tf.sign(d));
+  return { inside, g };
+}
+
+/** Gradient kernel: (dy, pred, target, beta) → (d/dpred, d/dtarget) of sum(dy · loss). */
+export const smoothL1GradOp = defineFusedOp<Record<string, never>>({
+  kernelName: 'TfjsLossesSmoothL1Grad',
+  inputNames: ['dy', 'pred', 'target', 'beta'],
+  kernels: {
+    cpu: () => hostKernel('cpu', smoothL1Grad),
+    wasm: () => hostKernel('wasm', smoothL1Grad),
+    webgpu: () => smoothL1GradWebGPU,
+  },
+  composed: ([dy, p, t, beta]) =>
+    tf.tidy(() => {
+      const gp = tf.mul(dy, slopes(tf.sub(p, t), beta).g);
+      return [gp, tf.neg(gp)];
+    }),
+  gradient: ([uPred, uTarget], [dy, p, t, beta]) => {
+    // Outputs dy·g(d) and −dy·g(d): with w = uPred − uTarget the cotangents are
+    // w·g for dy and ±w·dy·g'(d) for pred and target.
+    const d = tf.sub(p, t);
+    const { inside, g } = slopes(d, beta);
+    const w = tf.sub(uPred, uTarget);
+    const curvature = tf.where(inside, tf.div(1, tf.maximum(beta, TINY)), tf.zerosLike(d));
+    const second = tf.mul(tf.mul(w, dy), curvature);
+    return [tf.mul(w, g), second, tf.neg(second), undefined];
+  },
+});
+
+/** Loss kernel: (pred, target, beta) → per-element loss, with the gradient kernel as its gradient. */
+export const smoothL1Op = defineFusedOp<Record<string, never>>({
+  kernelName: 'TfjsLossesSmoothL1',
+  inputNames: ['pred', 'target', 'beta'],
+  kernels: {
+    cpu: () => hostKernel('cpu', smoothL1Forward),
+    wasm: () => hostKernel('wasm', smoothL1Forward),
+    webgpu: () => smoothL1ForwardWebGPU,
+  },
+  // Never used as the fallback (elementwise.ts calls the composed form itself
+  // where no kernel runs); kept as the op's reference semantics.
+  composed: ([p, t, beta]) =>
+    tf.tidy(() => {
+      const a = tf.abs(tf.sub(p, t));
+      const q = tf.minimum(beta, a);
+      return tf.add(tf.sub(a, q), tf.mul(q, tf.div(tf.mul(q, 0.5), tf.maximum(beta, TINY))));
+    }),
+  gradient: ([dy], [p, t, beta]) => {
+    const [gPred, gTarget] = smoothL1GradOp([dy, p, t, beta], {});
+    return [gPred, gTarget, undefined];
+  },
+});
+
+/**
+ * Sum of the loss in one kernel (cpu and wasm): (pred, target, beta) → scalar.
+ * Its gradient sends the scalar dy straight to the gradient kernel, which skips
+ * tfjs's Sum gradient (a broadcasting multiply, the slowest op on cpu). Where
+ * no kernel runs, it is the sum of {@link smoothL1Op}.
+ */
+export const smoothL1SumOp = defineFusedOp<Record<string, never>>({
+  kernelName: 'TfjsLossesSmoothL1Sum',
+  inputNames: ['pred', 'target', 'beta'],
+  kernels: {
+    cpu: () => hostKernel('cpu', smoothL1Sum),
+    wasm: () => hostKernel('wasm', smoothL1Sum),
+  },
+  composed: (inputs) => tf.sum(smoothL1Op(inputs, {})[0]),
+  gradient: ([dy], [p, t, beta]) => {
+    const [gPred, gTarget] = smoothL1GradOp([dy, p, t, beta], {});
+    return [gPred, gTarget, undefined];
+  },
+});
