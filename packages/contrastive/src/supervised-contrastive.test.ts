@@ -124,6 +124,7 @@ describe('supervisedContrastiveLoss', () => {
     expectLossInputError(() => supervisedContrastiveLoss(f, [0, 1]), `${fn}labels must have shape [3]; got [2].`);
     expectLossInputError(() => supervisedContrastiveLoss(f, [[0, 1, 2]]), `${fn}labels must have shape [3]; got [1, 3].`);
     expectLossInputError(() => supervisedContrastiveLoss(f, [0, 1.5, 2]), `${fn}labels must hold whole numbers; got 1.5`);
+    expectLossInputError(() => supervisedContrastiveLoss(f, [0, 1, 2 ** 25]), `${fn}labels values must lie in [-16777216, 16777216]; got 33554432`);
     expectLossInputError(() => supervisedContrastiveLoss(f, undefined, { mask: tf.ones([3, 2]) }), `${fn}mask must have shape [3, 3]; got [3, 2].`);
     expectLossInputError(() => supervisedContrastiveLoss(f, undefined, { mask: tf.ones([3]) }), 'mask must have shape [3, 3]; got [3].');
     expectLossInputError(() => supervisedContrastiveLoss(f, [0, 1, 2], { mask: tf.eye(3) }), `${fn}mask cannot be given together with labels`);
