@@ -29,8 +29,8 @@ function label(v: number): string {
   return a >= 1000 || a < 0.01 ? v.toExponential(0) : String(Number(v.toPrecision(3)));
 }
 
-/** Exponential moving average, to read a noisy curve. */
-export function smooth(values: number[], alpha = 0.1): number[] {
+/** Exponential moving average, to read a noisy curve (short curves are smoothed less). */
+export function smooth(values: number[], alpha = Math.min(1, Math.max(0.05, 8 / Math.max(1, values.length)))): number[] {
   const out: number[] = [];
   let m = Number.NaN;
   for (const v of values) {

@@ -5,7 +5,7 @@
 // end and at checkpoints along the way.
 import * as tf from '@tensorflow/tfjs-core';
 import { L } from './losses';
-import { Mlp, Trainer, fmt, pct, splitSteps, startEnd } from './nn';
+import { Mlp, Trainer, fmt, pct, startEnd } from './nn';
 import { Rng } from './random';
 import type { Demo, DemoContext, DemoResult, Picture, ScatterPoint } from './types';
 
@@ -62,7 +62,9 @@ function score(pred: Int32Array, data: Data): Score {
 }
 
 async function run(ctx: DemoContext = {}): Promise<DemoResult> {
-  const total = ctx.steps ?? focalDemo.defaultSteps;
+  // Two runs of the same length.
+  const perRun = Math.max(1, Math.floor((ctx.steps ?? focalDemo.defaultSteps) / 2));
+  const total = 2 * perRun;
   const rng = new Rng(ctx.seed ?? 1);
   const train = makeData(rng.fork(1), 10000, 100);
   const test = makeData(rng.fork(2), 20000, 200);
@@ -89,7 +91,6 @@ async function run(ctx: DemoContext = {}): Promise<DemoResult> {
     };
   };
   const trainer = new Trainer(ctx, total, picture);
-  const [perRun] = splitSteps(total, [1, 1]);
   const runs = [
     { name: 'cross-entropy', gamma: 0 },
     { name: 'focal', gamma: 2 },

@@ -50,6 +50,11 @@ export interface LossApi {
     logits: tf.Tensor,
     options?: { logitLengths?: tf.Tensor | number[]; blank?: number; beamWidth?: number; topPaths?: number },
   ) => Promise<Decoded>;
+  ctcForcedAlign: (
+    logits: tf.Tensor,
+    labels: tf.Tensor,
+    options?: { logitLengths?: tf.Tensor | number[]; labelLengths?: tf.Tensor | number[]; blank?: number },
+  ) => Promise<{ spans: { token: number; index: number; start: number; end: number; logProb: number }[][]; paths: number[][]; scores: number[] }>;
   softmaxFocalLoss: Loss<{ gamma?: number; alpha?: number | number[]; reduction?: Reduction }>;
   ntXent: Loss<{ temperature?: number; reduction?: Reduction }>;
   supervisedContrastiveLoss: (
@@ -98,6 +103,7 @@ const HOME: Record<Name, string> = {
   ctcLoss: '@tfjs-losses/ctc',
   ctcGreedyDecode: '@tfjs-losses/ctc',
   ctcBeamSearchDecode: '@tfjs-losses/ctc',
+  ctcForcedAlign: '@tfjs-losses/ctc',
   softmaxFocalLoss: '@tfjs-losses/focal',
   ntXent: '@tfjs-losses/contrastive',
   supervisedContrastiveLoss: '@tfjs-losses/contrastive',
@@ -116,7 +122,7 @@ const HOME: Record<Name, string> = {
 
 /** The names each demo needs. */
 export const NEEDS: Record<Family, Name[]> = {
-  ctc: ['ctcLoss', 'ctcGreedyDecode', 'ctcBeamSearchDecode'],
+  ctc: ['ctcLoss', 'ctcGreedyDecode', 'ctcBeamSearchDecode', 'ctcForcedAlign'],
   focal: ['softmaxFocalLoss'],
   contrastive: ['ntXent', 'supervisedContrastiveLoss'],
   gan: ['wassersteinCriticLoss', 'wassersteinGeneratorLoss', 'gradientPenalty'],

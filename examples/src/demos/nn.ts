@@ -116,7 +116,7 @@ export class Trainer {
   /**
    * Like {@link run} for a step that trains several models at once and
    * returns one loss each (a 1-D tensor); returns one curve per model. The
-   * progress bar shows their mean.
+   * progress bar shows the first.
    */
   async runMany(phase: string, steps: number, batch: number, step: (i: number) => tf.Tensor): Promise<number[][]> {
     const curves: number[][] = [];
@@ -126,8 +126,7 @@ export class Trainer {
       lossTensor.dispose();
       values.forEach((v, k) => (curves[k] ??= []).push(v));
       this.done++;
-      const loss = values.reduce((a, b) => a + b, 0) / values.length;
-      await this.ctx.onProgress?.({ step: this.done, total: this.total, loss, phase, batch });
+      await this.ctx.onProgress?.({ step: this.done, total: this.total, loss: values[0], phase, batch });
       if (this.ctx.onPicture && this.makePicture && this.done % this.pictureEvery === 0) {
         await this.ctx.onPicture(await this.makePicture());
       }

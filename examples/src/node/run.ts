@@ -7,6 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend, type BackendName, type BackendReport } from '@tfjs-losses/core';
 import { lossChartSvg, pictureSvg } from '../chart';
 import { DEMOS, FAMILIES, notReady, type Family } from '../demos';
+import { Mlp } from '../demos/nn';
+import { Rng } from '../demos/random';
 import { ProgressBar } from './progress';
 
 export interface DemoOptions {
@@ -26,7 +28,9 @@ export const USAGE = `Usage: pnpm demo [--only ctc,focal,...] [--backend webgpu|
 Trains one small model per loss family with a fixed seed and prints a line of
 evidence for each. Families: ${DEMOS.map((d) => d.family).join(', ')}.
   --only F[,F]   run only these families (may be repeated)
-  --backend B    webgpu, wasm or cpu (default: the first that starts, in that order)
+  --backend B    webgpu, wasm or cpu (default: setupBackend's pick, webgpu, else
+                 wasm, else cpu; when that is webgpu, a short probe also times
+                 wasm and the faster of the two runs the demos)
   --steps N      training steps of every selected demo (default: each demo's own)
   --seed S       seed of data, weights and batches (default 1)
   --out DIR      output folder (default examples/out/demo): <family>-loss.svg,
@@ -100,8 +104,18 @@ export interface DemoSummary {
   curves?: { name: string; values: number[] }[];
 }
 
+/** How the backend was chosen when --backend was not given. */
+export interface BackendChoice {
+  /** What setupBackend picked by default. */
+  defaultPick: BackendName;
+  /** Milliseconds per probe training step, per backend timed. */
+  msPerStep: Partial<Record<BackendName, number>>;
+  reason: string;
+}
+
 export interface RunSummary {
   backend: BackendReport;
+  choice?: BackendChoice;
   seed: number;
   stepsOverride?: number;
   totalSeconds: number;
@@ -114,12 +128,69 @@ function describeBackend(r: BackendReport): string {
   return `backend: ${r.backend} on ${r.platform}${adapter}${skipped}`;
 }
 
+/**
+ * Milliseconds per training step of a model the size of the demos' (a
+ * 32-64-64-16 MLP, batch 256, Adam) on the current backend, after warm-up
+ * (WebGPU compiles its shaders on first use).
+ */
+export async function probeStep(warmup = 3, timed = 10): Promise<number> {
+  const rng = new Rng(99);
+  const model = new Mlp(rng, [32, 64, 64, 16]);
+  const x = tf.randomNormal([256, 32], 0, 1, 'float32', 1);
+  const optimizer = tf.train.adam(1e-3);
+  const step = (): tf.Scalar =>
+    optimizer.minimize(() => tf.mean(tf.square(model.apply(x as tf.Tensor2D))) as tf.Scalar, true, model.variables) as tf.Scalar;
+  for (let i = 0; i < warmup; i++) {
+    const l = step();
+    await l.data();
+    l.dispose();
+  }
+  const start = performance.now();
+  for (let i = 0; i < timed; i++) {
+    const l = step();
+    await l.data();
+    l.dispose();
+  }
+  const ms = (performance.now() - start) / timed;
+  model.dispose();
+  optimizer.dispose();
+  x.dispose();
+  return ms;
+}
+
+/**
+ * The backend the demos run on: --backend if given; else setupBackend's
+ * default pick, unless that is WebGPU and wasm is faster on a probe step
+ * (as on machines whose WebGPU adapter is a software one).
+ */
+async function chooseBackend(options: DemoOptions, log: (line: string) => void): Promise<{ report: BackendReport; choice?: BackendChoice }> {
+  if (options.backend) return { report: await setupBackend(options.backend) };
+  const first = await setupBackend(BACKENDS);
+  if (first.backend !== 'webgpu') return { report: first };
+  const msPerStep: BackendChoice['msPerStep'] = { webgpu: await probeStep() };
+  let wasm: BackendReport | undefined;
+  try {
+    wasm = await setupBackend('wasm');
+    msPerStep.wasm = await probeStep();
+  } catch (e) {
+    log(`(wasm could not start for the comparison: ${(e as Error).message})`);
+  }
+  const timing = `a probe training step took ${msPerStep.webgpu?.toFixed(1)} ms on webgpu` + (msPerStep.wasm === undefined ? '' : ` and ${msPerStep.wasm.toFixed(1)} ms on wasm`);
+  if (wasm && msPerStep.wasm !== undefined && msPerStep.webgpu !== undefined && msPerStep.wasm < msPerStep.webgpu) {
+    const reason = `setupBackend picked webgpu, but ${timing}, so the demos run on wasm (--backend webgpu runs them on WebGPU anyway)`;
+    return { report: { ...wasm, skipped: [...first.skipped, { backend: 'webgpu', reason: `slower here: ${timing}` }] }, choice: { defaultPick: 'webgpu', msPerStep, reason } };
+  }
+  await setupBackend('webgpu');
+  return { report: first, choice: { defaultPick: 'webgpu', msPerStep, reason: `setupBackend picked webgpu; ${timing}` } };
+}
+
 /** Runs the selected demos and writes the output folder; returns the summary. */
 export async function runDemos(options: DemoOptions, log: (line: string) => void = console.log): Promise<RunSummary> {
   const t0 = performance.now();
-  const backend = await setupBackend(options.backend ?? BACKENDS);
   // PROD silences tfjs's console warnings (e.g. its advice to install tfjs-node).
   tf.env().set('PROD', true);
+  const { report: backend, choice } = await chooseBackend(options, log);
+  if (choice) log(choice.reason);
   log(describeBackend(backend));
   mkdirSync(options.out, { recursive: true });
   const selected = DEMOS.filter((d) => !options.only || options.only.includes(d.family));
@@ -177,6 +248,7 @@ export async function runDemos(options: DemoOptions, log: (line: string) => void
   }
   const summary: RunSummary = {
     backend,
+    choice,
     seed: options.seed,
     stepsOverride: options.steps,
     totalSeconds: (performance.now() - t0) / 1000,
