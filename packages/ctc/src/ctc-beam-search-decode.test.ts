@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { expectClose, expectNoLeakAsync } from '@tfjs-losses/test-utils';
-import { peakedLogits, randomLogits, sequenceLogProbs } from '../test/helpers';
+import { naiveBeamSearch, peakedLogits, randomLogits, sequenceLogProbs } from '../test/helpers';
 import { ctcBeamSearchDecode, ctcGreedyDecode, ctcLoss, type CtcTopPathsResult } from './index';
 
 describe('ctcBeamSearchDecode', () => {
@@ -48,6 +48,18 @@ describe('ctcBeamSearchDecode', () => {
           reduction: 'none',
         });
         await expectClose(tf.neg(loss), [res.scores[p][0]]);
+      }
+    }
+  });
+
+  it('equals a plain prefix beam search at narrow widths (its pruning changes nothing)', async () => {
+    for (const [width, seed] of [[2, 11], [3, 12], [5, 13], [8, 14]]) {
+      const logits = randomLogits(1, 9, 5, seed, 2)[0];
+      const expected = naiveBeamSearch(logits, 0, width);
+      const res = (await ctcBeamSearchDecode([logits], { beamWidth: width, topPaths: width })) as CtcTopPathsResult;
+      for (let p = 0; p < expected.length; p++) {
+        expect(res.sequences[p][0]).toEqual(expected[p].seq);
+        await expectClose([res.scores[p][0]], [expected[p].score]);
       }
     }
   });

@@ -37,20 +37,66 @@ function logAdd(a: number, b: number): number {
   return a > b ? a + Math.log1p(Math.exp(b - a)) : b + Math.log1p(Math.exp(a - b));
 }
 
-/** A prefix: a node of the trie of label sequences seen so far. */
+/**
+ * A prefix: a node of the trie of label sequences. It carries its scores
+ * (log-probabilities of its paths ending in a blank, pb, and in its last
+ * label, pnb) and the next frame's, accumulated while that frame is scored.
+ */
 class Prefix {
+  /** Children that are in the beam (others are forgotten each frame). */
   readonly children = new Map<number, Prefix>();
+  pb = NEG_INF;
+  pnb = NEG_INF;
+  nextPb = NEG_INF;
+  nextPnb = NEG_INF;
+  /** Frame at which nextPb / nextPnb were last reset. */
+  stamp = -1;
+  /** Frame after which it was last kept in the beam. */
+  kept = -1;
+  score = NEG_INF;
   constructor(
     readonly parent: Prefix | null,
     readonly token: number,
   ) {}
-  child(c: number): Prefix {
-    let n = this.children.get(c);
-    if (!n) {
-      n = new Prefix(this, c);
-      this.children.set(c, n);
+}
+
+/** The k largest numbers offered so far, as a min-heap; `bound()` is the least of them once k are held. */
+class TopScores {
+  private readonly h: Float64Array;
+  private n = 0;
+  constructor(private readonly k: number) {
+    this.h = new Float64Array(k);
+  }
+  clear(): void {
+    this.n = 0;
+  }
+  bound(): number {
+    return this.n < this.k ? NEG_INF : this.h[0];
+  }
+  offer(v: number): void {
+    const h = this.h;
+    if (this.n < this.k) {
+      let i = this.n++;
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if (h[parent] <= v) break;
+        h[i] = h[parent];
+        i = parent;
+      }
+      h[i] = v;
+    } else if (v > h[0]) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= this.k) break;
+        const r = l + 1;
+        const m = r < this.k && h[r] < h[l] ? r : l;
+        if (h[m] >= v) break;
+        h[i] = h[m];
+        i = m;
+      }
+      h[i] = v;
     }
-    return n;
   }
 }
 
@@ -61,12 +107,18 @@ function labelsOf(prefix: Prefix): number[] {
   return out.reverse();
 }
 
-/** Log-probabilities of a prefix ending in a blank (pb) and in its last label (pnb). */
-type Score = { pb: number; pnb: number };
-
 /**
  * Prefix beam search over one sequence's log-probabilities (`lp`, frame t's
  * classes at `lp[t * C + c]`). Returns the beams, best first.
+ *
+ * Each frame first scores every prefix staying as it is (a blank, or its
+ * last label again); every prefix of the beam scores at least that. A new
+ * prefix has only one parent, so its score is final when it is made. While
+ * the beamWidth best of these lower bounds rise, a new prefix below all of
+ * them cannot make the beam: extensions are tried in decreasing probability
+ * (from the best prefixes first) and stop there. Extensions onto prefixes
+ * already in the beam are always added. The result is that of scoring every
+ * extension.
  */
 function searchOne(
   lp: Float32Array,
@@ -77,43 +129,79 @@ function searchOne(
   minLogProb: number,
 ): { prefix: Prefix; score: number }[] {
   const root = new Prefix(null, -1);
-  let beams = new Map<Prefix, Score>([[root, { pb: 0, pnb: NEG_INF }]]);
+  root.pb = 0;
+  root.score = 0;
+  let beams: Prefix[] = [root];
+  const heap = new TopScores(beamWidth);
+  const classes: number[] = [];
+  for (let c = 0; c < C; c++) if (c !== blank) classes.push(c);
   for (let t = 0; t < T; t++) {
     const o = t * C;
-    const next = new Map<Prefix, Score>();
-    const at = (p: Prefix): Score => {
-      let s = next.get(p);
-      if (!s) {
-        s = { pb: NEG_INF, pnb: NEG_INF };
-        next.set(p, s);
+    const touched: Prefix[] = [];
+    const touch = (p: Prefix): Prefix => {
+      if (p.stamp !== t) {
+        p.stamp = t;
+        p.nextPb = NEG_INF;
+        p.nextPnb = NEG_INF;
+        touched.push(p);
       }
-      return s;
+      return p;
     };
-    const tokens: number[] = [];
-    for (let c = 0; c < C; c++) if (c !== blank && lp[o + c] >= minLogProb) tokens.push(c);
-    for (const [prefix, { pb, pnb }] of beams) {
-      const total = logAdd(pb, pnb);
-      // A blank keeps the prefix; so does repeating its last label without a blank between.
-      const same = at(prefix);
-      same.pb = logAdd(same.pb, total + lp[o + blank]);
-      if (prefix.token >= 0) same.pnb = logAdd(same.pnb, pnb + lp[o + prefix.token]);
+    const tokens = classes.filter((c) => lp[o + c] >= minLogProb).sort((a, b) => lp[o + b] - lp[o + a]);
+
+    // Lower bounds of the next frame's scores, the best beamWidth kept in a
+    // min-heap: each beam scores at least its stay, each new prefix exactly
+    // its one extension. A new prefix below the heap's least (when full)
+    // cannot make the beam.
+    heap.clear();
+    for (const p of beams) {
+      touch(p);
+      p.nextPb = logAdd(p.pb, p.pnb) + lp[o + blank];
+      if (p.token >= 0) p.nextPnb = p.pnb + lp[o + p.token];
+      heap.offer(logAdd(p.nextPb, p.nextPnb));
+    }
+
+    for (const p of beams) {
+      const total = logAdd(p.pb, p.pnb);
+      // The same label again only extends the prefix after a blank.
+      const base = (c: number) => (c === p.token ? p.pb : total);
+      for (const [c, child] of p.children) {
+        if (lp[o + c] < minLogProb) continue;
+        touch(child);
+        child.nextPnb = logAdd(child.nextPnb, base(c) + lp[o + c]);
+      }
       for (const c of tokens) {
-        const ext = at(prefix.child(c));
-        // The same label again only extends the prefix after a blank.
-        ext.pnb = logAdd(ext.pnb, (c === prefix.token ? pb : total) + lp[o + c]);
+        if (p.children.has(c)) continue;
+        const score = base(c) + lp[o + c];
+        if (score < heap.bound()) {
+          if (c === p.token) continue;
+          break; // later tokens are less likely, from the same base
+        }
+        const child = new Prefix(p, c);
+        p.children.set(c, child);
+        touch(child).nextPnb = score;
+        heap.offer(score);
       }
     }
-    const ranked = [...next].map(([prefix, s]) => ({ prefix, s, score: logAdd(s.pb, s.pnb) }));
-    ranked.sort((a, b) => b.score - a.score);
-    const kept = new Map(ranked.slice(0, beamWidth).filter((r) => r.score > NEG_INF).map((r) => [r.prefix, r.s]));
-    // Forget extensions that fell out of the beam, so the trie holds only live prefixes.
-    for (const prefix of beams.keys()) {
-      for (const [c, child] of prefix.children) if (!kept.has(child)) prefix.children.delete(c);
+
+    for (const p of touched) p.score = logAdd(p.nextPb, p.nextPnb);
+    touched.sort((a, b) => b.score - a.score);
+    const next: Prefix[] = [];
+    for (const p of touched) {
+      if (next.length === beamWidth || p.score === NEG_INF) break;
+      p.pb = p.nextPb;
+      p.pnb = p.nextPnb;
+      p.kept = t;
+      next.push(p);
     }
-    beams = kept;
-    if (beams.size === 0) break;
+    // Forget extensions that fell out of the beam, so the trie holds only live prefixes.
+    for (const p of beams) {
+      for (const [c, child] of p.children) if (child.kept !== t) p.children.delete(c);
+    }
+    beams = next;
+    if (beams.length === 0) break;
   }
-  return [...beams].map(([prefix, s]) => ({ prefix, score: logAdd(s.pb, s.pnb) })).sort((a, b) => b.score - a.score);
+  return beams.map((prefix) => ({ prefix, score: prefix.score }));
 }
 
 /**

@@ -12,6 +12,7 @@ import {
 } from '@tfjs-losses/test-utils';
 import { ctcLoss, ctcLossKeras } from './index';
 import { ctcOp } from './kernels/ctc-loss.kernel';
+import { setCtcScratchLimitForTests } from './kernels/ctc-loss.webgpu';
 import { referenceCtc } from '../test/helpers';
 
 /** Fixture values with "inf" / "-inf" / "nan" strings as numbers, at any depth. */
@@ -175,6 +176,19 @@ describe('ctcLoss', () => {
     const x = tf.tensor(randomLogits(2, 5, 3, 51));
     const expected = tf.neg(tf.sum(tf.slice(tf.logSoftmax(x), [0, 0, 1], [2, 5, 1]), [1, 2]));
     await expectClose(ctcLoss(x, [[0], [0]], { labelLengths: [0, 0], blank: 1, reduction: 'none' }), expected);
+  });
+
+  it('takes labels with no columns ([B, 0]): minus the blank log-probabilities', async () => {
+    const x = tf.tensor(randomLogits(2, 4, 3, 56));
+    const expected = tf.neg(tf.sum(tf.slice(tf.logSoftmax(x), [0, 0, 0], [2, 4, 1]), [1, 2]));
+    for (const path of ['fused', 'composed'] as const) {
+      const { value, grad } = onPath(path, () =>
+        tf.valueAndGrad((v: tf.Tensor) => ctcLoss(v, tf.zeros([2, 0], 'int32'), { reduction: 'none' }))(x),
+      );
+      await expectClose(value, expected);
+      // d/dx of -sum_t lp[t, blank] is softmax - onehot(blank) on every frame.
+      await expectClose(grad, tf.sub(tf.softmax(x), tf.oneHot(tf.zeros([2, 4], 'int32'), 3)));
+    }
   });
 
   it('handles zero logit lengths: 0 for an empty label, Infinity otherwise, zero gradient', async () => {
@@ -341,6 +355,44 @@ describe('ctcLoss', () => {
       expect(await dispatches(64, false)).toHaveLength(2);
       expect(await dispatches(4, true)).toHaveLength(3);
       expect(await dispatches(64, true)).toHaveLength(3);
+    });
+  }
+
+  if (tf.getBackend() === 'webgpu') {
+    it('splits a batch whose scratch exceeds the storage limit into chunks, same results', async () => {
+      const x = tf.tensor(randomLogits(3, 6, 4, 161));
+      const labels = [[1, 2, 3], [3, 3, 0], [2, 0, 0]];
+      const opts = { labelLengths: [3, 2, 1], logitLengths: [6, 5, 4], reduction: 'none' as const };
+      const run = () => tf.valueAndGrad((v: tf.Tensor) => tf.sum(tf.mul(ctcLoss(v, labels, opts), [1, 2, 3])))(x);
+      const whole = run();
+      // Scratch per sequence here: 2 * 6 * 7 + 6 + 1 + 7 + 4 = 102 words; allow one sequence per chunk.
+      setCtcScratchLimitForTests(110);
+      try {
+        const chunked = run();
+        await expectClose(chunked.value, whole.value);
+        await expectClose(chunked.grad, whole.grad);
+        // Three chunks of one sequence, three programs each.
+        type Runner = { runWebGPUProgram: (...a: unknown[]) => unknown };
+        const backend = tf.backend() as unknown as Runner;
+        const original = backend.runWebGPUProgram;
+        let programs = 0;
+        backend.runWebGPUProgram = function (this: unknown, ...args: unknown[]) {
+          programs += 1;
+          return original.apply(this, args);
+        };
+        const ins = [x, tf.tensor2d(labels, [3, 3], 'int32'), tf.tensor1d([6, 5, 4], 'int32'), tf.tensor1d([3, 2, 1], 'int32')];
+        try {
+          const outs = ctcOp(ins, { blank: 0, timeMajor: false, zeroInfinity: false, withGrad: true });
+          await outs[0].data();
+          tf.dispose(outs);
+        } finally {
+          backend.runWebGPUProgram = original;
+          tf.dispose(ins.slice(1));
+        }
+        expect(programs).toBe(9);
+      } finally {
+        setCtcScratchLimitForTests(undefined);
+      }
     });
   }
 

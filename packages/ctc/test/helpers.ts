@@ -125,3 +125,43 @@ export function referenceCtc(logits: number[][], label: number[], blank: number)
   );
   return { loss: -logp, grad };
 }
+
+/**
+ * A plain prefix beam search (string-keyed prefixes, every extension
+ * scored), for comparison with the decoder's pruned search. One sequence of
+ * logits [T, C]; returns the beams, best first.
+ */
+export function naiveBeamSearch(logits: number[][], blank: number, beamWidth: number): { seq: number[]; score: number }[] {
+  const lp = logSoftmaxRows(logits);
+  const add = (a: number, b: number) => {
+    if (a === -Infinity) return b;
+    if (b === -Infinity) return a;
+    const m = Math.max(a, b);
+    return m + Math.log(Math.exp(a - m) + Math.exp(b - m));
+  };
+  type Entry = { seq: number[]; pb: number; pnb: number };
+  let beams: Entry[] = [{ seq: [], pb: 0, pnb: -Infinity }];
+  for (const row of lp) {
+    const next = new Map<string, Entry>();
+    const at = (seq: number[]) => {
+      const key = seq.join(',');
+      let e = next.get(key);
+      if (!e) next.set(key, (e = { seq, pb: -Infinity, pnb: -Infinity }));
+      return e;
+    };
+    for (const { seq, pb, pnb } of beams) {
+      const total = add(pb, pnb);
+      const last = seq.length ? seq[seq.length - 1] : -1;
+      const same = at(seq);
+      same.pb = add(same.pb, total + row[blank]);
+      if (last >= 0) same.pnb = add(same.pnb, pnb + row[last]);
+      row.forEach((v, c) => {
+        if (c === blank) return;
+        const ext = at([...seq, c]);
+        ext.pnb = add(ext.pnb, (c === last ? pb : total) + v);
+      });
+    }
+    beams = [...next.values()].sort((a, b) => add(b.pb, b.pnb) - add(a.pb, a.pnb)).slice(0, beamWidth);
+  }
+  return beams.map((e) => ({ seq: e.seq, score: add(e.pb, e.pnb) }));
+}

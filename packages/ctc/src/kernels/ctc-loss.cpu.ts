@@ -22,7 +22,7 @@ function lse2(a: number, b: number): number {
     b = t;
   }
   if (a === NEG_INF) return NEG_INF;
-  return a + Math.log(1 + Math.exp(b - a));
+  return a + Math.log1p(Math.exp(b - a));
 }
 
 /** log(exp(a) + exp(b) + exp(c)), exact at -Infinity. */

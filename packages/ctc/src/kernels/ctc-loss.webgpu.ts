@@ -33,6 +33,14 @@ interface WebGPUBackendLike {
   disposeData(dataId: tf.DataId, force?: boolean): boolean;
 }
 
+/** Test hook: a smaller scratch limit (in float32 words) to exercise batch chunking. */
+let scratchWordsLimit: number | undefined;
+
+/** Sets (or with undefined clears) the scratch limit used instead of the device's; for tests. */
+export function setCtcScratchLimitForTests(words: number | undefined): void {
+  scratchWordsLimit = words;
+}
+
 /** log 0 inside the shaders: a finite sentinel, so no Infinity - Infinity can appear. */
 const NEG = '-1e30';
 /** Anything at or below this is log 0. */
@@ -375,7 +383,7 @@ export const ctcWebGPUKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const emptyLabels = S === 0;
   if (emptyLabels) labels = be.makeTensorInfo([B, 1], 'int32', new Int32Array(B).fill(blank));
 
-  const maxWords = Math.floor((be.device.limits.maxStorageBufferBindingSize ?? 134217728) / 4);
+  const maxWords = scratchWordsLimit ?? Math.floor((be.device.limits.maxStorageBufferBindingSize ?? 134217728) / 4);
   const perChunk = Math.max(1, Math.min(B, Math.floor(maxWords / l.stride)));
   const wg = Math.min(256, Math.max(32, 2 ** Math.ceil(Math.log2(Math.max(l.Sp, T)))));
 
