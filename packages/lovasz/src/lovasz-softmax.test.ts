@@ -273,4 +273,17 @@ describe('lovaszSoftmax', () => {
     const cf = lovaszSoftmaxKeras({ perImage: true, dataFormat: 'channelsFirst' });
     await expectClose(cf(intChannelsFirst(tf.oneHot(sparse, 3)), tf.transpose(yPred, [0, 3, 1, 2])), want[0]);
   });
+
+  it('Keras adapter: a one-hot row of zeros is an ignored pixel', async () => {
+    const rand = seededRandom(13);
+    const yPred = tf.tensor(Array.from({ length: 2 * 2 * 3 * 3 }, () => rand()), [2, 2, 3, 3]);
+    const labels = [0, 1, 2, 9, 1, 0, 9, 1, 0, 2, 2, 0];
+    const sparse = tf.tensor(labels, [2, 2, 3], 'int32');
+    // tf.oneHot leaves the row of the out-of-range label 9 at zero.
+    const oneHot = tf.oneHot(sparse, 3);
+    for (const o of [{}, { ignoreIndex: 9 }, { perImage: true, classes: 'all' as const }]) {
+      const want = (await lovaszSoftmax(yPred, sparse, { ...o, ignoreIndex: 9 }).data())[0];
+      await expectClose(lovaszSoftmaxKeras(o)(oneHot, yPred), want);
+    }
+  });
 });

@@ -45,6 +45,8 @@ export interface LovaszSoftmaxOptions {
  *
  *   loss = Σ_{c ∈ classes} w_c · loss_c / |classes|
  *
+ * (for `'present'`, the classes with a valid foreground pixel; w_c = 1
+ * unless `classWeights`) *
  * averaged over images when `perImage`. The Jaccard gradient (J_k − J_{k−1})
  * is a constant of the sort, as in the authors' code; ties in the errors are
  * ordered by pixel position, on every backend.
@@ -129,19 +131,23 @@ export function lovaszSoftmax(probas: TensorLike, labels: TensorLike, options: L
 /**
  * Keras-style adapter: `model.compile({ loss: lovaszSoftmaxKeras() })`.
  * `yTrue` holds class indices `[B, H, W]` or `[B, H, W, 1]`, or one-hot
- * labels of the shape of `yPred` (taken by argmax over the class axis).
+ * labels of the shape of `yPred` (what tfjs-layers passes for a custom
+ * loss), read by argmax over the class axis; a one-hot row of zeros marks
+ * a pixel without class, which is ignored.
  */
 export function lovaszSoftmaxKeras(options: LovaszSoftmaxOptions = {}): KerasLoss {
   return (yTrue, yPred) =>
     tf.tidy(() => {
       const classAxis = yPred.rank === 4 && options.dataFormat === 'channelsFirst' ? 1 : yPred.rank - 1;
       const numClasses = yPred.shape[classAxis];
-      let labels = yTrue;
       if (yTrue.rank === yPred.rank && numClasses > 1 && tf.util.arraysEqual(yTrue.shape, yPred.shape)) {
-        labels = tf.argMax(ownFloat(yTrue, yTrue), classAxis);
-      } else if (yTrue.rank === yPred.rank && yTrue.shape[classAxis] === 1) {
-        labels = tf.squeeze(yTrue, [classAxis]);
+        const oneHot = ownFloat(yTrue, yTrue);
+        // −1 is never a class: it marks the empty rows unless the caller has an ignore index.
+        const ignoreIndex = options.ignoreIndex ?? -1;
+        const labels = tf.where(tf.greater(tf.max(oneHot, classAxis), 0), tf.argMax(oneHot, classAxis), tf.scalar(ignoreIndex, 'int32'));
+        return lovaszSoftmax(yPred, labels, { ...options, ignoreIndex });
       }
+      const labels = yTrue.rank === yPred.rank && yTrue.shape[classAxis] === 1 ? tf.squeeze(yTrue, [classAxis]) : yTrue;
       return lovaszSoftmax(yPred, labels, options);
     });
 }
