@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { withComposedOps } from '@tfjs-losses/core';
 import { expectClose, expectLossInputError, expectNoLeak, gradCheck, loadFixture, randomTensor } from '@tfjs-losses/test-utils';
 import { cycleConsistencyLoss, cycleConsistencyLossKeras } from './index';
 import type { LossCase } from './testing/cases';
@@ -15,6 +16,35 @@ describe('cycleConsistencyLoss', () => {
       for (let i = 0; i < 4; i++) await expectClose(grads[i], c.grads[i]);
     });
   }
+
+  it('the fused kernel (cpu, wasm) agrees with the composed ops: values and gradients', async () => {
+    // Includes exact matches (d = 0), differences of exactly beta and a subnormal difference.
+    const x = tf.concat([randomTensor([40], 8, -2, 2), tf.tensor([0.5, 1, -1, 0, 0])]);
+    const rx = tf.concat([randomTensor([40], 9, -2, 2), tf.tensor([0.5, 1.5, -0.5, 1, -1e-40])]);
+    const y = randomTensor([3, 5], 10);
+    const ry = randomTensor([3, 5], 11);
+    for (const options of [{}, { distance: 'l2' as const }, { distance: 'smoothL1' as const, beta: 0.5 }, { distance: 'smoothL1' as const, beta: 0 }]) {
+      const f = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => cycleConsistencyLoss(a, b, c, d, { ...options, lambdaX: 3 });
+      const fused = tf.valueAndGrads(f)([x, rx, y, ry]);
+      const composed = withComposedOps(() => tf.valueAndGrads(f)([x, rx, y, ry]));
+      await expectClose(fused.value, composed.value);
+      for (let i = 0; i < 4; i++) await expectClose(fused.grads[i], composed.grads[i]);
+    }
+  });
+
+  it('l1 gradient is sign(d) / N, also for subnormal differences, and 0 at d = 0', async () => {
+    const g = tf.grad((r: tf.Tensor) => cycleConsistencyLoss([0, 0, 0, 0], r, [0], [0]))(tf.tensor([1e-40, -1e-42, 0, 3]));
+    await expectClose(g, [0.25, -0.25, 0, 0.25], { rtol: 0, atol: 0 });
+  });
+
+  it('differentiates twice (the gradient is made of tfjs ops)', async () => {
+    // d/dr of sum((d L / d rx)^2) for L2: dL/drx = 2 (rx - x) / N, so the result is 8 (rx - x) / N^2.
+    const x = randomTensor([2, 3], 12);
+    const rx = randomTensor([2, 3], 13);
+    const y = tf.zeros([1]);
+    const g = tf.grad((r: tf.Tensor) => tf.sum(tf.square(tf.grad((q: tf.Tensor) => cycleConsistencyLoss(x, q, y, y, { distance: 'l2' }))(r))))(rx);
+    await expectClose(g, tf.mul(tf.sub(rx, x), 8 / 36));
+  });
 
   it('returns a scalar', () => {
     const a = tf.zeros([2, 4, 4, 3]);
@@ -73,5 +103,6 @@ describe('cycleConsistencyLoss', () => {
       expectNoLeak(() => tf.grads((x: tf.Tensor, rx: tf.Tensor, y: tf.Tensor, ry: tf.Tensor) => cycleConsistencyLoss(x, rx, y, ry, { distance }))(inputs));
     }
     expectNoLeak(() => cycleConsistencyLossKeras()(inputs[0], inputs[1]));
+    expectNoLeak(() => withComposedOps(() => tf.grads((x: tf.Tensor, rx: tf.Tensor, y: tf.Tensor, ry: tf.Tensor) => cycleConsistencyLoss(x, rx, y, ry))(inputs)));
   });
 });

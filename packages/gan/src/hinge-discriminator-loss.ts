@@ -25,7 +25,7 @@ export function hingeDiscriminatorLoss(realScores: TensorLike, fakeScores: Tenso
   const { reduction = 'mean' } = options;
   return tf.tidy('hingeDiscriminatorLoss', () => {
     const { real, fake } = scorePair('hingeDiscriminatorLoss', realScores, fakeScores, reduction);
-    return combinePair(tf.relu(tf.sub(1, real)), tf.relu(tf.add(fake, 1)), reduction);
+    return combinePair(real, fake, { term: 'hingeBelow' }, { term: 'hingeAbove' }, reduction);
   });
 }
 
@@ -39,5 +39,5 @@ export function hingeDiscriminatorLoss(realScores: TensorLike, fakeScores: Tenso
  * @see hingeDiscriminatorLoss
  */
 export function hingeDiscriminatorLossKeras(): KerasLoss {
-  return (yTrue, yPred) => labelledPair('hingeDiscriminatorLossKeras', yTrue, yPred, (s) => [tf.relu(tf.sub(1, s)), tf.relu(tf.add(s, 1))]);
+  return (yTrue, yPred) => labelledPair('hingeDiscriminatorLossKeras', yTrue, yPred, { term: 'hingeBelow' }, { term: 'hingeAbove' });
 }

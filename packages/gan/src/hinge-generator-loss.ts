@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { inputs, reduce, type KerasLoss, type ReductionOptions, type TensorLike } from '@tfjs-losses/core';
+import { inputs, type KerasLoss, type ReductionOptions, type TensorLike } from '@tfjs-losses/core';
+import { reduceTerm } from './internal/scores';
 
 /** Options of {@link hingeGeneratorLoss}. */
 export type HingeGeneratorLossOptions = ReductionOptions;
@@ -21,8 +22,10 @@ export type HingeGeneratorLossOptions = ReductionOptions;
 export function hingeGeneratorLoss(fakeScores: TensorLike, options: HingeGeneratorLossOptions = {}): tf.Tensor {
   const { reduction = 'mean' } = options;
   return tf.tidy('hingeGeneratorLoss', () => {
-    const fake = inputs('hingeGeneratorLoss').float('fakeScores', fakeScores);
-    return reduce(tf.neg(fake), reduction, undefined, { fn: 'hingeGeneratorLoss' });
+    const arg = inputs('hingeGeneratorLoss');
+    const fake = arg.float('fakeScores', fakeScores);
+    arg.oneOf('reduction', reduction, ['none', 'mean', 'sum']);
+    return reduceTerm(fake, { term: 'linear', coef: -1 }, reduction);
   });
 }
 

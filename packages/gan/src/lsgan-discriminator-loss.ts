@@ -35,7 +35,7 @@ export function lsganDiscriminatorLoss(realScores: TensorLike, fakeScores: Tenso
     const { arg, real, fake } = scorePair('lsganDiscriminatorLoss', realScores, fakeScores, reduction);
     arg.number('a', a);
     arg.number('b', b);
-    return combinePair(tf.mul(tf.squaredDifference(real, b), 0.5), tf.mul(tf.squaredDifference(fake, a), 0.5), reduction);
+    return combinePair(real, fake, { term: 'square', target: b }, { term: 'square', target: a }, reduction);
   });
 }
 
@@ -52,5 +52,5 @@ export function lsganDiscriminatorLoss(realScores: TensorLike, fakeScores: Tenso
 export function lsganDiscriminatorLossKeras(options: Omit<LsganDiscriminatorLossOptions, 'reduction'> = {}): KerasLoss {
   const { a = 0, b = 1 } = options;
   return (yTrue, yPred) =>
-    labelledPair('lsganDiscriminatorLossKeras', yTrue, yPred, (s) => [tf.mul(tf.squaredDifference(s, b), 0.5), tf.mul(tf.squaredDifference(s, a), 0.5)]);
+    labelledPair('lsganDiscriminatorLossKeras', yTrue, yPred, { term: 'square', target: b }, { term: 'square', target: a });
 }

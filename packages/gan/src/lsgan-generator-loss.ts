@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { inputs, reduce, type KerasLoss, type ReductionOptions, type TensorLike } from '@tfjs-losses/core';
+import { inputs, type KerasLoss, type ReductionOptions, type TensorLike } from '@tfjs-losses/core';
+import { reduceTerm } from './internal/scores';
 
 /** Options of {@link lsganGeneratorLoss}. */
 export interface LsganGeneratorLossOptions extends ReductionOptions {
@@ -27,7 +28,8 @@ export function lsganGeneratorLoss(fakeScores: TensorLike, options: LsganGenerat
     const arg = inputs('lsganGeneratorLoss');
     const fake = arg.float('fakeScores', fakeScores);
     arg.number('c', c);
-    return reduce(tf.mul(tf.squaredDifference(fake, c), 0.5), reduction, undefined, { fn: 'lsganGeneratorLoss' });
+    arg.oneOf('reduction', reduction, ['none', 'mean', 'sum']);
+    return reduceTerm(fake, { term: 'square', target: c }, reduction);
   });
 }
 

@@ -25,7 +25,7 @@ export function wassersteinCriticLoss(realScores: TensorLike, fakeScores: Tensor
   const { reduction = 'mean' } = options;
   return tf.tidy('wassersteinCriticLoss', () => {
     const { real, fake } = scorePair('wassersteinCriticLoss', realScores, fakeScores, reduction);
-    return combinePair(tf.neg(real), fake, reduction);
+    return combinePair(real, fake, { term: 'linear', coef: -1 }, { term: 'linear', coef: 1 }, reduction);
   });
 }
 
@@ -39,5 +39,5 @@ export function wassersteinCriticLoss(realScores: TensorLike, fakeScores: Tensor
  * @see wassersteinCriticLoss
  */
 export function wassersteinCriticLossKeras(): KerasLoss {
-  return (yTrue, yPred) => labelledPair('wassersteinCriticLossKeras', yTrue, yPred, (s) => [tf.neg(s), s]);
+  return (yTrue, yPred) => labelledPair('wassersteinCriticLossKeras', yTrue, yPred, { term: 'linear', coef: -1 }, { term: 'linear', coef: 1 });
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { inputs, reduce, type KerasLoss, type ReductionOptions, type TensorLike } from '@tfjs-losses/core';
+import { inputs, type KerasLoss, type ReductionOptions, type TensorLike } from '@tfjs-losses/core';
+import { reduceTerm } from './internal/scores';
 
 /** Options of {@link wassersteinGeneratorLoss}. */
 export type WassersteinGeneratorLossOptions = ReductionOptions;
@@ -18,8 +19,10 @@ export type WassersteinGeneratorLossOptions = ReductionOptions;
 export function wassersteinGeneratorLoss(fakeScores: TensorLike, options: WassersteinGeneratorLossOptions = {}): tf.Tensor {
   const { reduction = 'mean' } = options;
   return tf.tidy('wassersteinGeneratorLoss', () => {
-    const fake = inputs('wassersteinGeneratorLoss').float('fakeScores', fakeScores);
-    return reduce(tf.neg(fake), reduction, undefined, { fn: 'wassersteinGeneratorLoss' });
+    const arg = inputs('wassersteinGeneratorLoss');
+    const fake = arg.float('fakeScores', fakeScores);
+    arg.oneOf('reduction', reduction, ['none', 'mean', 'sum']);
+    return reduceTerm(fake, { term: 'linear', coef: -1 }, reduction);
   });
 }
 

@@ -1,8 +1,8 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { absZeroGrad, accurateMean, type ArgChecker } from '@tfjs-losses/core';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { ArgChecker } from '@tfjs-losses/core';
+import { meanDistanceOp, type CycleDistance } from '../kernels/mean-distance.kernel';
 
-/** How a reconstruction is compared with its original. */
-export type CycleDistance = 'l1' | 'l2' | 'smoothL1';
+export type { CycleDistance } from '../kernels/mean-distance.kernel';
 
 const DISTANCES: readonly CycleDistance[] = ['l1', 'l2', 'smoothL1'];
 
@@ -25,16 +25,9 @@ export function checkDistance(arg: ArgChecker, distance: unknown, beta: unknown)
 }
 
 /**
- * Mean over all elements of the distance between `a` and `b` (same shape).
- * The gradient of |d| at d = 0 is 0, as in PyTorch.
+ * Mean over all elements of the distance between `a` and `b` (same shape),
+ * a scalar. One fused kernel on cpu and wasm, composed ops elsewhere.
  */
 export function meanDistance(a: tf.Tensor, b: tf.Tensor, distance: CycleDistance, beta: number): tf.Tensor {
-  const d = tf.sub(a, b);
-  if (distance === 'l2') return accurateMean(tf.square(d));
-  const ad = absZeroGrad(d);
-  if (distance === 'l1' || beta === 0) return accurateMean(ad);
-  // Smooth L1 in one expression: with m = min(|d|, beta), m (|d| - m / 2) / beta
-  // is d^2 / (2 beta) below beta and |d| - beta / 2 above.
-  const m = tf.minimum(ad, beta);
-  return tf.div(accurateMean(tf.mul(m, tf.sub(ad, tf.mul(m, 0.5)))), beta);
+  return meanDistanceOp([a, b], { distance, beta })[0];
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { accurateMean, accurateSum, inputs, type ArgChecker, type Reduction, type TensorLike } from '@tfjs-losses/core';
+import { accurateSum, inputs, type ArgChecker, type Reduction, type TensorLike } from '@tfjs-losses/core';
+import { scoreMean, scoreTerm, type ScoreTerm } from '../kernels/score-mean.kernel';
 
 const REDUCTIONS: readonly Reduction[] = ['none', 'mean', 'sum'];
 
@@ -23,14 +24,27 @@ export function scorePair(fn: string, realScores: TensorLike, fakeScores: Tensor
   return { arg, real, fake };
 }
 
+/** A per-score term: which, with its target or coefficient. */
+export type TermSpec = { term: ScoreTerm; target?: number; coef?: number };
+
 /**
  * `mean(realTerm) + mean(fakeTerm)` ('mean'), the sum of both sums ('sum'),
  * or `realTerm + fakeTerm` element by element ('none').
  */
-export function combinePair(realTerm: tf.Tensor, fakeTerm: tf.Tensor, reduction: Reduction): tf.Tensor {
-  if (reduction === 'none') return tf.add(realTerm, fakeTerm);
-  if (reduction === 'sum') return tf.add(accurateSum(realTerm), accurateSum(fakeTerm));
-  return tf.add(accurateMean(realTerm), accurateMean(fakeTerm));
+export function combinePair(real: tf.Tensor, fake: tf.Tensor, realTerm: TermSpec, fakeTerm: TermSpec, reduction: Reduction): tf.Tensor {
+  if (reduction === 'none') return tf.add(termOf(real, realTerm), termOf(fake, fakeTerm));
+  return tf.add(reduceTerm(real, realTerm, reduction), reduceTerm(fake, fakeTerm, reduction));
+}
+
+/** The per-element term. */
+export function termOf(x: tf.Tensor, { term, target = 0, coef = 1 }: TermSpec): tf.Tensor {
+  return scoreTerm(x, { term, target, coef });
+}
+
+/** The term reduced ('none' keeps it per element). */
+export function reduceTerm(x: tf.Tensor, spec: TermSpec, reduction: Reduction): tf.Tensor {
+  if (reduction === 'none') return termOf(x, spec);
+  return scoreMean(x, spec.term, reduction, spec.target, spec.coef);
 }
 
 /**
@@ -43,7 +57,8 @@ export function labelledPair(
   fn: string,
   yTrue: tf.Tensor,
   yPred: tf.Tensor,
-  terms: (scores: tf.Tensor) => [real: tf.Tensor, fake: tf.Tensor],
+  realTerm: TermSpec,
+  fakeTerm: TermSpec,
 ): tf.Tensor {
   return tf.tidy(fn, () => {
     const arg = inputs(fn);
@@ -51,8 +66,7 @@ export function labelledPair(
     const labels = arg.float('yTrue', yTrue, { shapeOf: ['yPred', scores] });
     const isReal = tf.cast(tf.greater(labels, 0.5), 'float32');
     const isFake = tf.sub(1, isReal);
-    const [realTerm, fakeTerm] = terms(scores);
     const part = (term: tf.Tensor, mask: tf.Tensor) => tf.div(accurateSum(tf.mul(term, mask)), tf.maximum(accurateSum(mask), 1));
-    return tf.add(part(realTerm, isReal), part(fakeTerm, isFake));
+    return tf.add(part(termOf(scores, realTerm), isReal), part(termOf(scores, fakeTerm), isFake));
   });
 }
