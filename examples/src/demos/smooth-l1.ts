@@ -150,7 +150,7 @@ async function run(ctx: DemoContext = {}): Promise<DemoResult> {
       const [a, b] = startEnd(curves[k]);
       return `${r.name.padEnd(26)} loss ${fmt(a)} -> ${fmt(b)}, held-out mean IoU ${fmt(ious[k])}`;
     }),
-    evidence: `held-out box IoU (${Math.round(OUTLIERS * 100)}% outlier targets in training): ${regressors.map((r, k) => `${r.name.split(' ')[0]} ${fmt(ious[k])}`).join(', ')}; Dynamic beta ${fmt(betas.dynamic[0], 2)} -> ${fmt(betas.dynamic.at(-1) ?? 1, 2)}, Self-Adjusting beta ${list(sa0)} -> ${list(sa1)}`,
+    evidence: `held-out box IoU (${Math.round(OUTLIERS * 100)}% outlier targets in training): ${regressors.map((r, k) => `${r.name.split(' ')[0]} ${fmt(ious[k])}`).join(', ')}; Dynamic beta ${fmt(betas.dynamic[0], 2)} -> ${fmt(betas.dynamic.at(-1) ?? 1, 2)}, Self-Adjusting beta ${list(sa0)} (betaMax, before the first call) -> ${list(sa1)}`,
     picture: finalPicture,
     metrics: {
       iouSmoothL1: ious[0],
