@@ -7,14 +7,17 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { lossChartSvg, pictureSvg } from './chart';
-import { DEMOS, notReady } from './demos';
+import { DEMOS, FAMILIES } from './demos';
 import type { Progress } from './demos';
 import { parseArgs, runDemos } from './node/run';
 
 describe('every demo runs a few steps', () => {
+  it('covers every family', () => {
+    expect(DEMOS.map((d) => d.family).sort()).toEqual([...FAMILIES].sort());
+  });
+
   for (const demo of DEMOS) {
     it(demo.family, async () => {
-      expect(notReady(demo.family)).toBeUndefined();
       const steps = Math.max(demo.minSteps, 4);
       const before = tf.memory().numTensors;
       const progress: Progress[] = [];

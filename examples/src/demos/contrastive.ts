@@ -2,7 +2,7 @@
 // clusters with ntXent (no labels), then supervisedContrastiveLoss (labels).
 // Evidence: k-NN accuracy of the embeddings before and after each phase.
 import * as tf from '@tensorflow/tfjs-core';
-import { L } from './losses';
+import { ntXent, supervisedContrastiveLoss } from '@tfjs-losses/contrastive';
 import { knnAccuracy, pca2 } from './metrics';
 import { Mlp, Trainer, fmt, normalTensor, pct, splitSteps, startEnd } from './nn';
 import { Rng } from './random';
@@ -100,9 +100,9 @@ async function run(ctx: DemoContext = {}): Promise<DemoResult> {
         () => {
           const z1 = encoder.apply(v1);
           const z2 = encoder.apply(v2);
-          if (!supervised) return L.ntXent(z1, z2, { temperature: 0.5 }) as tf.Scalar;
+          if (!supervised) return ntXent(z1, z2, { temperature: 0.5 }) as tf.Scalar;
           const features = tf.stack([unit(z1), unit(z2)], 1); // [N, 2 views, D]
-          return L.supervisedContrastiveLoss(features, tf.tensor1d(labels, 'int32'), { temperature: 0.1, baseTemperature: 0.1 }) as tf.Scalar;
+          return supervisedContrastiveLoss(features, tf.tensor1d(labels, 'int32'), { temperature: 0.1, baseTemperature: 0.1 }) as tf.Scalar;
         },
         true,
         encoder.variables,

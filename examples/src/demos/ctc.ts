@@ -5,7 +5,7 @@
 // error rate of greedy and beam-search decoding before and after, and the
 // forced alignment of one held-out sample.
 import * as tf from '@tensorflow/tfjs-core';
-import { L } from './losses';
+import { ctcBeamSearchDecode, ctcForcedAlign, ctcGreedyDecode, ctcLoss } from '@tfjs-losses/ctc';
 import { editDistance } from './metrics';
 import { Mlp, Trainer, fmt, pct, startEnd } from './nn';
 import { Rng } from './random';
@@ -87,8 +87,8 @@ async function errorRates(
 ): Promise<{ greedy: number; beam: number; greedySeqs: number[][]; beamSeqs: number[][] }> {
   const logits = tf.tidy(() => tf.reshape(model.apply(feats), [s.n, T, CLASSES]));
   const lengths = Array.from(s.logitLengths);
-  const greedy = await L.ctcGreedyDecode(logits, { logitLengths: lengths, blank: 0 });
-  const beam = await L.ctcBeamSearchDecode(logits, { logitLengths: lengths, blank: 0, beamWidth: BEAM, topPaths: 1 });
+  const greedy = await ctcGreedyDecode(logits, { logitLengths: lengths, blank: 0 });
+  const beam = await ctcBeamSearchDecode(logits, { logitLengths: lengths, blank: 0, beamWidth: BEAM, topPaths: 1 });
   logits.dispose();
   let total = 0;
   let eg = 0;
@@ -133,7 +133,7 @@ async function run(ctx: DemoContext = {}): Promise<DemoResult> {
       return optimizer.minimize(
         () => {
           const logits = tf.reshape(model.apply(feats), [BATCH, T, CLASSES]);
-          return L.ctcLoss(logits, labels, {
+          return ctcLoss(logits, labels, {
             logitLengths: Array.from(s.logitLengths),
             labelLengths: Array.from(s.labelLengths),
             blank: 0,
@@ -148,7 +148,7 @@ async function run(ctx: DemoContext = {}): Promise<DemoResult> {
   // Forced alignment of the first held-out string.
   const one = tf.tidy(() => tf.slice(tf.reshape(model.apply(testFeats), [test.n, T, CLASSES]), [0, 0, 0], [1, T, CLASSES]));
   const truth0 = Array.from(test.labels.subarray(0, test.labelLengths[0]));
-  const aligned = await L.ctcForcedAlign(one, tf.tensor2d([truth0], [1, truth0.length], 'int32'), {
+  const aligned = await ctcForcedAlign(one, tf.tensor2d([truth0], [1, truth0.length], 'int32'), {
     logitLengths: [test.logitLengths[0]],
     blank: 0,
   });

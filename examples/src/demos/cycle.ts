@@ -4,7 +4,8 @@
 // cycle loss falling, and each map's output approaching the other
 // distribution (sliced Wasserstein distance).
 import * as tf from '@tensorflow/tfjs-core';
-import { L } from './losses';
+import { cycleConsistencyLoss } from '@tfjs-losses/cycle';
+import { lsganDiscriminatorLoss, lsganGeneratorLoss } from '@tfjs-losses/gan';
 import { Mlp, Trainer, fmt, startEnd } from './nn';
 import { Rng } from './random';
 import type { Demo, DemoContext, DemoResult, Picture } from './types';
@@ -76,7 +77,7 @@ async function run(ctx: DemoContext = {}): Promise<DemoResult> {
     const [gx, fy, cyc] = tf.tidy(() => {
       const gxT = g.apply(evalX);
       const fyT = f.apply(evalY);
-      const c = L.cycleConsistencyLoss(evalX, f.apply(gxT), evalY, g.apply(fyT));
+      const c = cycleConsistencyLoss(evalX, f.apply(gxT), evalY, g.apply(fyT));
       return [gxT, fyT, c];
     });
     const [gxv, fyv, cv] = await Promise.all([gx.data(), fy.data(), cyc.data()]);
@@ -106,8 +107,8 @@ async function run(ctx: DemoContext = {}): Promise<DemoResult> {
         () => {
           const gx = g.apply(x);
           const fy = f.apply(y);
-          cycle = tf.keep(L.cycleConsistencyLoss(x, f.apply(gx), y, g.apply(fy), { lambdaX: LAMBDA, lambdaY: LAMBDA }));
-          const adversarial = tf.add(L.lsganGeneratorLoss(dY.apply(gx)), L.lsganGeneratorLoss(dX.apply(fy)));
+          cycle = tf.keep(cycleConsistencyLoss(x, f.apply(gx), y, g.apply(fy), { lambdaX: LAMBDA, lambdaY: LAMBDA }));
+          const adversarial = tf.add(lsganGeneratorLoss(dY.apply(gx)), lsganGeneratorLoss(dX.apply(fy)));
           return tf.add(adversarial, cycle) as tf.Scalar;
         },
         true,
@@ -118,8 +119,8 @@ async function run(ctx: DemoContext = {}): Promise<DemoResult> {
       const discLoss = discOpt.minimize(
         () =>
           tf.add(
-            L.lsganDiscriminatorLoss(dY.apply(y), dY.apply(gx)),
-            L.lsganDiscriminatorLoss(dX.apply(x), dX.apply(fy)),
+            lsganDiscriminatorLoss(dY.apply(y), dY.apply(gx)),
+            lsganDiscriminatorLoss(dX.apply(x), dX.apply(fy)),
           ) as tf.Scalar,
         true,
         [...dX.variables, ...dY.variables],

@@ -4,7 +4,7 @@
 // (gamma = 2). Evidence: recall of the rare class on a held-out set, at the
 // end and at checkpoints along the way.
 import * as tf from '@tensorflow/tfjs-core';
-import { L } from './losses';
+import { softmaxFocalLoss } from '@tfjs-losses/focal';
 import { Mlp, Trainer, fmt, pct, startEnd } from './nn';
 import { Rng } from './random';
 import type { Demo, DemoContext, DemoResult, Picture, ScatterPoint } from './types';
@@ -115,7 +115,7 @@ async function run(ctx: DemoContext = {}): Promise<DemoResult> {
                 () => {
                   const idx = tf.tensor1d(batches.indices(BATCH, train.n), 'int32');
                   const logits = model.apply(tf.gather(xTrain, idx) as tf.Tensor2D);
-                  return L.softmaxFocalLoss(logits, tf.gather(yTrain, idx), { gamma: r.gamma }) as tf.Scalar;
+                  return softmaxFocalLoss(logits, tf.gather(yTrain, idx), { gamma: r.gamma }) as tf.Scalar;
                 },
                 true,
                 model.variables,

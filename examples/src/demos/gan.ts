@@ -4,7 +4,7 @@
 // norm at interpolates moving toward 1, and how many of the eight modes the
 // generator's samples cover.
 import * as tf from '@tensorflow/tfjs-core';
-import { L } from './losses';
+import { gradientPenalty, wassersteinCriticLoss, wassersteinGeneratorLoss } from '@tfjs-losses/gan';
 import { Mlp, Trainer, fmt, startEnd } from './nn';
 import { Rng } from './random';
 import type { Demo, DemoContext, DemoResult, Picture } from './types';
@@ -115,8 +115,8 @@ async function run(ctx: DemoContext = {}): Promise<DemoResult> {
         criticLoss = dOpt.minimize(
           () =>
             tf.add(
-              L.wassersteinCriticLoss(critic(real), critic(fake)),
-              L.gradientPenalty(critic, real, fake, { lambda: 10, epsilon }),
+              wassersteinCriticLoss(critic(real), critic(fake)),
+              gradientPenalty(critic, real, fake, { lambda: 10, epsilon }),
             ) as tf.Scalar,
           true,
           criticNet.variables,
@@ -124,7 +124,7 @@ async function run(ctx: DemoContext = {}): Promise<DemoResult> {
       }
       const z = noise(data, BATCH);
       const genLoss = gOpt.minimize(
-        () => L.wassersteinGeneratorLoss(critic(generator.apply(z))) as tf.Scalar,
+        () => wassersteinGeneratorLoss(critic(generator.apply(z))) as tf.Scalar,
         true,
         generator.variables,
       ) as tf.Scalar;

@@ -2,7 +2,7 @@
 // same start with the same budget: with cross-entropy and with lovaszSoftmax.
 // Evidence: mean IoU on held-out images.
 import * as tf from '@tensorflow/tfjs-core';
-import { L } from './losses';
+import { lovaszSoftmax } from '@tfjs-losses/lovasz';
 import { iouPerClass } from './metrics';
 import { Mlp, Trainer, fmt, splitSteps, startEnd } from './nn';
 import { Rng } from './random';
@@ -147,7 +147,7 @@ async function run(ctx: DemoContext = {}): Promise<DemoResult> {
               const logits = r.model.apply(feats);
               if (!r.lovasz) return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, C), logits) as tf.Scalar;
               const probas = tf.reshape(tf.softmax(logits), [BATCH, SIZE, SIZE, C]);
-              return L.lovaszSoftmax(probas, tf.reshape(labels, [BATCH, SIZE, SIZE])) as tf.Scalar;
+              return lovaszSoftmax(probas, tf.reshape(labels, [BATCH, SIZE, SIZE])) as tf.Scalar;
             },
             true,
             r.model.variables,

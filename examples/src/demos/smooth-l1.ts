@@ -3,7 +3,7 @@
 // SelfAdjustingSmoothL1Loss), one model each from the same start. Evidence:
 // held-out box IoU of each, and the Dynamic and Self-Adjusting betas moving.
 import * as tf from '@tensorflow/tfjs-core';
-import { L } from './losses';
+import { DynamicSmoothL1Loss, SelfAdjustingSmoothL1Loss, balancedL1Loss, smoothL1Loss } from '@tfjs-losses/smooth-l1';
 import { Mlp, Trainer, fmt, splitSteps, startEnd } from './nn';
 import { Rng } from './random';
 import type { Demo, DemoContext, DemoResult, Picture } from './types';
@@ -62,11 +62,11 @@ async function run(ctx: DemoContext = {}): Promise<DemoResult> {
   const yTrain = tf.tensor2d(train.y, [train.n, 4]);
   const xTest = tf.tensor2d(test.x, [test.n, FEATURES]);
   const initSeed = rng.int(0, 2 ** 31);
-  const dynamic = new L.DynamicSmoothL1Loss({ beta: 1, kE: 10, iterationCount: 10 });
-  const selfAdjusting = new L.SelfAdjustingSmoothL1Loss({ momentum: 0.9, betaMax: 0.11 });
+  const dynamic = new DynamicSmoothL1Loss({ beta: 1, kE: 10, iterationCount: 10 });
+  const selfAdjusting = new SelfAdjustingSmoothL1Loss({ momentum: 0.9, betaMax: 0.11 });
   const regressors = [
-    { name: 'smoothL1Loss (beta 1)', loss: (p: tf.Tensor, t: tf.Tensor) => L.smoothL1Loss(p, t, { beta: 1 }) },
-    { name: 'balancedL1Loss', loss: (p: tf.Tensor, t: tf.Tensor) => L.balancedL1Loss(p, t) },
+    { name: 'smoothL1Loss (beta 1)', loss: (p: tf.Tensor, t: tf.Tensor) => smoothL1Loss(p, t, { beta: 1 }) },
+    { name: 'balancedL1Loss', loss: (p: tf.Tensor, t: tf.Tensor) => balancedL1Loss(p, t) },
     { name: 'DynamicSmoothL1Loss', loss: (p: tf.Tensor, t: tf.Tensor) => dynamic.call(p, t), recordsErrors: true },
     { name: 'SelfAdjustingSmoothL1Loss', loss: (p: tf.Tensor, t: tf.Tensor) => selfAdjusting.call(p, t) },
   ].map((r) => ({ ...r, model: new Mlp(new Rng(initSeed), [FEATURES, 64, 64, 4], 'relu'), optimizer: tf.train.adam(0.003) }));
