@@ -19,5 +19,4 @@ export default defineConfig({
     ],
   },
   server: { port: 5173, strictPort: false },
-  build: { outDir: fileURLToPath(new URL('./out/playground-build', import.meta.url)), emptyOutDir: true, chunkSizeWarningLimit: 4096 },
 });
