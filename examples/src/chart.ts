@@ -29,19 +29,22 @@ function label(v: number): string {
   return a >= 1000 || a < 0.01 ? v.toExponential(0) : String(Number(v.toPrecision(3)));
 }
 
-/** Exponential moving average, to read a noisy curve (short curves are smoothed less). */
-export function smooth(values: number[], alpha = Math.min(1, Math.max(0.05, 8 / Math.max(1, values.length)))): number[] {
-  const out: number[] = [];
-  let m = Number.NaN;
-  for (const v of values) {
-    if (!Number.isFinite(v)) {
-      out.push(m);
-      continue;
+/**
+ * Centred moving average (half-width about 1/40 of the curve), to read a noisy
+ * curve without the lag of an exponential average; non-finite values are skipped.
+ */
+export function smooth(values: number[], half = Math.max(1, Math.round(values.length / 40))): number[] {
+  return values.map((_, i) => {
+    let sum = 0;
+    let n = 0;
+    for (let k = Math.max(0, i - half); k <= Math.min(values.length - 1, i + half); k++) {
+      if (Number.isFinite(values[k])) {
+        sum += values[k];
+        n++;
+      }
     }
-    m = Number.isNaN(m) ? v : m + alpha * (v - m);
-    out.push(m);
-  }
-  return out;
+    return n > 0 ? sum / n : Number.NaN;
+  });
 }
 
 export interface ChartOptions {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { lossChartSvg, pictureSvg } from './chart';
+import { lossChartSvg, pictureSvg, smooth } from './chart';
 import { DEMOS, FAMILIES } from './demos';
 import type { Progress } from './demos';
 import { parseArgs, runDemos } from './node/run';
@@ -76,6 +76,10 @@ describe('the output folder', () => {
 });
 
 describe('charts', () => {
+  it('smooths with a centred window, skipping non-finite values', () => {
+    expect(smooth([0, 3, 6, Number.NaN, 12], 1)).toEqual([1.5, 3, 4.5, 9, 12]);
+  });
+
   it('draws every curve, skipping non-finite values', () => {
     const svg = lossChartSvg([
       { name: 'a', values: [3, 2, Number.NaN, 1] },
