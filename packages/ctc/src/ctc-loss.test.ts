@@ -285,6 +285,14 @@ describe('ctcLoss', () => {
     await expectClose(g(true), tf.grad((v: tf.Tensor) => ctcLoss(v, labels, { labelLengths: [2, 1], logitLengths: [5, 4], reduction: 'sum' }))(x));
   });
 
+  it('refuses second-order gradients (as PyTorch) instead of returning wrong ones', () => {
+    const x = tf.tensor(randomLogits(1, 4, 3, 171));
+    const outer = (path: 'fused' | 'composed') =>
+      onPath(path, () => tf.grad((v: tf.Tensor) => tf.sum(tf.square(tf.grad((w: tf.Tensor) => ctcLoss(w, [[1, 2]]))(v))))(x));
+    expect(() => outer('fused')).toThrow();
+    expect(() => outer('composed')).toThrow();
+  });
+
   it('accepts plain arrays and typed arrays', async () => {
     const logits = randomLogits(1, 4, 3, 111);
     const expected = ctcLoss(tf.tensor(logits), tf.tensor2d([[1, 2]], [1, 2], 'int32'));

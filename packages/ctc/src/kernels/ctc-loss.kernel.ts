@@ -60,6 +60,11 @@ export const ctcOp = defineFusedOp<CtcKernelAttrs>({
   },
 });
 
+/** The gradient of the gradient: not available (nor in PyTorch). */
+function noSecondOrder(): never {
+  throw new Error('ctcLoss: second-order gradients (a gradient of the gradient) are not supported.');
+}
+
 /** Attributes of the gradient-scaling kernel. */
 interface ScaleAttrs {
   timeMajor: boolean;
@@ -106,6 +111,11 @@ const scaleGradOp = defineFusedOp<ScaleAttrs>({
   },
   composed: ([grad, dy], { timeMajor }) => {
     const B = dy.shape[0];
-    return tf.mul(grad, tf.reshape(dy, timeMajor ? [1, B, 1] : [B, 1, 1]));
+    const scale = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [g, d] = args as tf.Tensor[];
+      return { value: tf.mul(g, tf.reshape(d, timeMajor ? [1, B, 1] : [B, 1, 1])), gradFunc: noSecondOrder };
+    });
+    return scale(grad, dy) as tf.Tensor;
   },
+  gradient: noSecondOrder,
 });
