@@ -80,7 +80,7 @@ for (const id of (process.env.CTC_BENCH_ONLY ?? 'ctc,ctc-long').split(',')) {
           return original.apply(this, args);
         };
       }
-      let profile: tf.ProfileInfo;
+      let profile: Awaited<ReturnType<typeof tf.profile>>;
       try {
         profile = await tf.profile(async () => {
           const out = run();

@@ -224,27 +224,31 @@ describe('ctcLoss', () => {
     await expectClose(withComposedOps(() => ctcLoss(logits, [1, 2, 1], { reduction: 'none' })), u);
   });
 
-  if (tf.getBackend() !== 'webgpu') {
-    // cpu and wasm compute in float64, so a float64 oracle can be tight even
-    // where the loss is in the thousands; the WGSL kernel is float32.
-    it('equals a plain float64 log-space recursion at extreme logit scales (fused kernel)', async () => {
-      for (const [scale, seed] of [[30, 1], [300, 2], [3000, 3]]) {
-        const B = 3;
-        const T = 24;
-        const C = 6;
-        const x = randomLogits(B, T, C, 160 + seed, scale);
-        const r = seededRandom(170 + seed);
-        const labels = Array.from({ length: B }, () => Array.from({ length: 9 }, () => 1 + Math.floor(r() * (C - 1))));
-        const lengths = [9, 6, 3];
-        const { value, grad } = tf.valueAndGrad((v: tf.Tensor) =>
-          ctcLoss(v, labels, { labelLengths: lengths, reduction: 'none' }),
-        )(tf.tensor(x));
-        const refs = x.map((l, b) => referenceCtc(l, labels[b].slice(0, lengths[b]), 0));
-        await expectClose(value, refs.map((f) => f.loss), { rtol: 1e-6, atol: 0 });
-        await expectClose(grad, refs.map((f) => f.grad), { rtol: 1e-5, atol: 1e-6 });
-      }
-    });
-  }
+  it('equals a plain float64 log-space recursion at extreme logit scales (fused kernel)', async () => {
+    // cpu and wasm compute in float64, so the float64 oracle can be tight
+    // even where the loss is in the tens of thousands. The WGSL kernel is
+    // float32: its loss stays within 1e-6 relative at every scale, while a
+    // gradient entry, exp(alpha + beta - lp - log p) with terms of size
+    // |loss|, carries an absolute error near |loss| * 1e-7, so its gradient
+    // is compared up to scale 30 (loss ~ 350) with atol 1e-4.
+    const f64 = tf.getBackend() !== 'webgpu';
+    for (const [scale, seed] of [[3, 0], [30, 1], [300, 2], [3000, 3]]) {
+      const B = 3;
+      const T = 24;
+      const C = 6;
+      const x = randomLogits(B, T, C, 160 + seed, scale);
+      const r = seededRandom(170 + seed);
+      const labels = Array.from({ length: B }, () => Array.from({ length: 9 }, () => 1 + Math.floor(r() * (C - 1))));
+      const lengths = [9, 6, 3];
+      const { value, grad } = tf.valueAndGrad((v: tf.Tensor) =>
+        ctcLoss(v, labels, { labelLengths: lengths, reduction: 'none' }),
+      )(tf.tensor(x));
+      const refs = x.map((l, b) => referenceCtc(l, labels[b].slice(0, lengths[b]), 0));
+      await expectClose(value, refs.map((f) => f.loss), { rtol: 1e-6, atol: 0 });
+      if (f64) await expectClose(grad, refs.map((f) => f.grad), { rtol: 1e-5, atol: 1e-6 });
+      else if (scale <= 30) await expectClose(grad, refs.map((f) => f.grad), { rtol: 0, atol: 1e-4 });
+    }
+  });
 
   it('padValue, labelLengths and concatenated labels give the same loss', async () => {
     const x = tf.tensor(randomLogits(3, 6, 5, 71));

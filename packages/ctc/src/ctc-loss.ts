@@ -120,6 +120,8 @@ export interface CtcLossKerasOptions {
  *
  * @param options see {@link CtcLossKerasOptions}
  * @returns `(yTrue, yPred) => ctcLoss(yPred, yTrue, { padValue, ... })`
+ * @throws LossInputError (when called) for the inputs {@link ctcLoss} rejects
+ * @see ctcLoss; keras.backend.ctc_batch_cost (which takes the lengths as extra inputs)
  */
 export function ctcLossKeras(options: CtcLossKerasOptions = {}): KerasLoss {
   const { blank = 0, padValue = -1, reduction = 'mean', zeroInfinity = false } = options;
