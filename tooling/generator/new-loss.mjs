@@ -109,7 +109,8 @@ fs.writeFileSync(
 
 console.log(`created packages/${args.name} (${fn})${wired ? ', added to @tfjs-losses/losses' : ''}, changeset ${path.relative(args.root, changeset)}`);
 if (args.install) {
-  execFileSync('pnpm', ['install', '--prefer-offline'], { cwd: args.root, stdio: 'inherit' });
+  // A new package changes the lockfile: never frozen (pnpm freezes it by default under CI=true).
+  execFileSync('pnpm', ['install', '--no-frozen-lockfile', '--prefer-offline'], { cwd: args.root, stdio: 'inherit' });
 }
 console.log(`
 next:
