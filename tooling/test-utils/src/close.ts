@@ -36,7 +36,7 @@ type Numeric = tf.Tensor | number | readonly unknown[] | ArrayLike<number>;
 export async function toArray(v: Numeric): Promise<number[]> {
   if (v instanceof tf.Tensor) return Array.from(await v.data());
   if (typeof v === 'number') return [v];
-  if (Array.isArray(v)) return (v as unknown[]).flat(Infinity as 1).map((x) => (x === null ? NaN : Number(x)));
+  if (Array.isArray(v)) return (v as unknown[]).flat(Infinity as 1).map((x) => (x === null ? NaN : typeof x === 'string' ? parseSpecial(x) : Number(x)));
   return Array.from(v as ArrayLike<number>);
 }
 
