@@ -192,13 +192,16 @@ export class ArgChecker {
 }
 
 /**
- * True where `dataSync()` works on the current backend. tfjs-backend-webgpu
- * reads synchronously through `OffscreenCanvas`, which Node lacks; there the
- * value checks of tensors a caller passed in (label ranges) are skipped, and
- * shape checks still run.
+ * True where core and the loss packages may call `dataSync()` on the current
+ * backend: false on WebGPU. In Node, tfjs-backend-webgpu cannot read
+ * synchronously at all (it reads through `OffscreenCanvas`); in Chromium
+ * with SwiftShader, a synchronous read of more than about 100 elements
+ * loses the device. There the value checks of tensors a caller passed in
+ * (label ranges) are skipped and shape checks still run; plain arrays are
+ * always checked.
  */
 export function canReadSync(): boolean {
-  return tf.getBackend() !== 'webgpu' || typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas !== 'undefined';
+  return tf.getBackend() !== 'webgpu';
 }
 
 /** Validators bound to `fn`, the public function's name. */
