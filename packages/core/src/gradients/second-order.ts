@@ -142,18 +142,18 @@ function powGradient(): void {
     gradFunc: (dy, [a, b]) => {
       const d = dy as tf.Tensor;
       const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-      const fit = (t: tf.Tensor, shape: number[]) => {
+      const reduceToShape = (t: tf.Tensor, shape: number[]) => {
         const axes = tf.backend_util.getReductionAxes(shape, outShape);
         return tf.reshape(axes.length > 0 ? tf.sum(t, axes) : t, shape);
       };
       return {
         a: () => {
           const e = tf.cast(b, 'float32');
-          return fit(tf.mul(d, tf.mul(e, tf.pow(a, tf.sub(e, 1)))), a.shape);
+          return reduceToShape(tf.mul(d, tf.mul(e, tf.pow(a, tf.sub(e, 1)))), a.shape);
         },
         b: () => {
           const logA = tf.where(tf.greater(a, 0), tf.log(a), tf.zerosLike(a));
-          return fit(tf.mul(d, tf.mul(tf.pow(a, b), logA)), b.shape);
+          return reduceToShape(tf.mul(d, tf.mul(tf.pow(a, b), logA)), b.shape);
         },
       };
     },
