@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { canReadSync, describeValue, formatShape, inputs, type ArgChecker, type ReductionOptions, type TensorLike } from '@tfjs-losses/core';
 import { smoothL1Reduced } from './internal/elementwise';
-import { absErrorMomentsOp } from './kernels/abs-error-moments.kernel';
+import { packStats, selfAdjustingStatsOp } from './kernels/self-adjusting-stats.kernel';
 import { untaped } from './internal/untaped';
 
 /** Options of {@link SelfAdjustingSmoothL1Loss}. */
@@ -32,19 +32,7 @@ export interface SelfAdjustingSmoothL1LossState {
   runningVar: number[] | null;
 }
 
-/** Lower clamp of beta (RetinaMask). */
-const BETA_MIN = 1e-3;
 const STATE_FN = 'SelfAdjustingSmoothL1Loss.setState';
-
-/** beta = clamp(mean − var, 1e-3, betaMax), as torch.clamp (betaMax wins if below 1e-3). */
-function betaOf(mean: tf.Tensor, variance: tf.Tensor, betaMax: number): tf.Tensor {
-  return tf.minimum(tf.maximum(tf.sub(mean, variance), BETA_MIN), betaMax);
-}
-
-/** Packs running mean, running variance and beta as rows of a [3, C] tensor. */
-function packStats(mean: tf.Tensor, variance: tf.Tensor, betaMax: number): tf.Tensor {
-  return tf.stack([mean, variance, betaOf(mean, variance, betaMax)]);
-}
 
 /**
  * Self-adjusting smooth L1 loss (Fu et al., RetinaMask, 2019): smooth L1 with
@@ -149,16 +137,7 @@ export class SelfAdjustingSmoothL1Loss {
         const old = this.stats as tf.Tensor;
         const m = this.momentumValue;
         const betaMax = this.betaMaxValue;
-        this.replaceStats(
-          untaped(() => {
-            const [mean, variance] = tf.unstack(absErrorMomentsOp([p, t], {})[0]);
-            const [oldMean, oldVar] = tf.unstack(old);
-            const skip = tf.any(tf.isNaN(variance));
-            const newMean = tf.where(skip, oldMean, tf.add(tf.mul(oldMean, m), tf.mul(mean, 1 - m)));
-            const newVar = tf.where(skip, oldVar, tf.add(tf.mul(oldVar, m), tf.mul(variance, 1 - m)));
-            return packStats(newMean, newVar, betaMax);
-          }),
-        );
+        this.replaceStats(untaped(() => selfAdjustingStatsOp([p, t, old], { momentum: m, betaMax })[0]));
       }
       const beta = tf.reshape(tf.slice(this.stats as tf.Tensor, [2, 0], [1, c]), [c]);
       return smoothL1Reduced(p, t, beta, { reduction, weights: w, fn });

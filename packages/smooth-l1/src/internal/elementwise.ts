@@ -92,20 +92,20 @@ function checkReduceSpec({ reduction, avgFactor, fn }: ReduceSpec): void {
   }
 }
 
-/** 'sum' is the total; 'mean' divides it by avgFactor or the element count. */
-function fromTotal(total: tf.Tensor, size: number, { reduction, avgFactor }: ReduceSpec): tf.Tensor {
-  return reduction === 'sum' ? total : tf.div(total, avgFactor ?? Math.max(size, 1));
+/** What the one-kernel sums divide by: 1 for 'sum'; avgFactor or the element count for 'mean'. */
+function divisorOf(size: number, { reduction, avgFactor }: ReduceSpec): number {
+  return reduction === 'sum' ? 1 : avgFactor ?? Math.max(size, 1);
 }
 
 /**
  * Reduced smooth L1. Without weights, 'mean' and 'sum' run the one-kernel sum
- * where it exists (cpu, wasm); everything else is the per-element loss and
+ * (the division included) where it exists (cpu, wasm); everything else is the per-element loss and
  * core's `reduce`.
  */
 export function smoothL1Reduced(p: tf.Tensor, t: tf.Tensor, beta: number | tf.Tensor, spec: ReduceSpec): tf.Tensor {
   checkReduceSpec(spec);
   if (spec.weights === undefined && spec.reduction !== 'none' && smoothL1SumOp.isFused()) {
-    return fromTotal(smoothL1SumOp([p, t, betaTensor(beta)], {})[0], p.size, spec);
+    return smoothL1SumOp([p, t, betaTensor(beta)], { divisor: divisorOf(p.size, spec) })[0];
   }
   return reduce(smoothL1Elementwise(p, t, beta), spec.reduction, spec.weights, { avgFactor: spec.avgFactor, fn: spec.fn });
 }
@@ -114,7 +114,7 @@ export function smoothL1Reduced(p: tf.Tensor, t: tf.Tensor, beta: number | tf.Te
 export function balancedL1Reduced(p: tf.Tensor, t: tf.Tensor, alpha: number, gamma: number, beta: number, spec: ReduceSpec): tf.Tensor {
   checkReduceSpec(spec);
   if (spec.weights === undefined && spec.reduction !== 'none' && balancedL1SumOp.isFused()) {
-    return fromTotal(balancedL1SumOp([p, t], { alpha, gamma, beta })[0], p.size, spec);
+    return balancedL1SumOp([p, t], { alpha, gamma, beta, divisor: divisorOf(p.size, spec) })[0];
   }
   return reduce(balancedL1Elementwise(p, t, alpha, gamma, beta), spec.reduction, spec.weights, { avgFactor: spec.avgFactor, fn: spec.fn });
 }

@@ -1,10 +1,11 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { FillKernelSpec } from '@tfjs-losses/core';
 import { balancedL1Constants, type BalancedL1Attrs } from './balanced-l1.constants';
-import type { HostKernelSpec } from './host-kernel';
 
 /*
- * Typed-array kernels of elementwise Balanced L1 for the cpu and wasm backends.
- * With x = |pred − target|, b = e^(γ/α) − 1 and q = min(x, β):
+ * Typed-array kernels of elementwise Balanced L1 for the cpu and wasm backends
+ * (core's fillKernelFunc). With x = |pred − target|, b = e^(γ/α) − 1 and
+ * q = min(x, β):
  *
  *   loss  = α ((q + 1/b) log1p(b q / β) − q) + γ (x − q)
  *   slope = α log1p(b x / β) + α (b x + 1) / (b x + β) − α   if x < β, γ otherwise
@@ -12,7 +13,46 @@ import type { HostKernelSpec } from './host-kernel';
  * (the loss is MMDetection's inner branch for x < β and its outer branch
  * beyond). Branches are blended with m = +(x < β) as in smooth-l1.cpu.ts;
  * float64 arithmetic, rounded once when stored.
+ *
+ * The time goes into log1p: V8's Math.log1p is a call into C (about 20 ns
+ * here), so the loops use {@link log1pTable} below, inlined by V8. Near
+ * q = 0 the loss is a difference of nearly equal terms, so log1p must be
+ * accurate to the last float64 bits, not just to float32: the table version
+ * is within 5e-16 of Math.log1p (checked by a test).
  */
+
+/** 2^-k for k = 0..31. */
+const POW2_NEG = Float64Array.from({ length: 32 }, (_, k) => 2 ** -k);
+/** log(1 + j/32) for j = 0..31 (Math.log1p, correctly rounded or nearly). */
+const LOG_TABLE = Float64Array.from({ length: 32 }, (_, j) => Math.log1p(j / 32));
+
+/** Largest u {@link log1pTable} takes: 1 + u must fit an int32 for the exponent. */
+export const LOG1P_TABLE_MAX = 2 ** 30;
+
+/**
+ * log(1 + u) for 0 <= u < 2^30 (NaN gives NaN). With v = 1 + u rounded and
+ * e = u − (v − 1) its rounding error (exact), v = 2^k m with m in [1, 2)
+ * (k from Math.clz32, an instruction), then m = c (1 + r) with c = 1 + j/32
+ * the table point below m:
+ *
+ *   log1p(u) = k ln 2 + log(c) + 2 atanh(s),  s = (m − c + e 2^-k) / (m + c)
+ *
+ * |s| < 1/64, so atanh's series to s^9 is exact to float64 rounding. For
+ * small u (k = 0, j = 0, c = 1) the result is 2 atanh((u)/(2 + u)) with no
+ * cancellation.
+ */
+export function log1pTable(u: number): number {
+  const v = 1 + u;
+  const e = u - (v - 1);
+  const k = 31 - Math.clz32((v | 0) | 1);
+  const scale = POW2_NEG[k];
+  const m = v * scale;
+  const j = ((m - 1) * 32) | 0;
+  const c = 1 + j * 0.03125;
+  const s = (m - c + e * scale) / (m + c);
+  const z = s * s;
+  return k * Math.LN2 + LOG_TABLE[j] + s * (2 + z * (2 / 3 + z * (2 / 5 + z * (2 / 7 + z * (2 / 9)))));
+}
 
 interface Prepared {
   alpha: number;
@@ -20,59 +60,107 @@ interface Prepared {
   beta: number;
   b: number;
   invB: number;
+  /** b / β: log1p's argument is q · bOverBeta. */
+  bOverBeta: number;
+  /** Whether every log1p argument (at most b) fits {@link log1pTable}. */
+  tableLog: boolean;
 }
 
 function prepare(attrs: tf.NamedAttrMap): Prepared {
   const { alpha, gamma, beta } = attrs as unknown as BalancedL1Attrs;
   const { b, invB } = balancedL1Constants(alpha, gamma, beta);
-  return { alpha, gamma, beta, b, invB };
+  return { alpha, gamma, beta, b, invB, bOverBeta: b / beta, tableLog: b < LOG1P_TABLE_MAX };
 }
 
-/**
- * log(1 + u) for u >= 0 to a few float64 ulps, a third faster than
- * Math.log1p in V8 here: the rounding of 1 + u is divided back out.
- */
-function log1p(u: number): number {
-  const v = 1 + u;
-  return v === 1 ? u : Math.log(v) * (u / (v - 1));
-}
-
+/** Loss at x = |d| with Math.log1p (the rare paths: non-finite x, huge b). */
 function lossAt(x: number, k: Prepared): number {
   if (!(x < Infinity)) return k.gamma * x;
-  const m = +(x < k.beta);
-  const q = m * x + (1 - m) * k.beta;
-  return k.alpha * ((q + k.invB) * log1p((q / k.beta) * k.b) - q) + k.gamma * (x - q);
+  const q = x < k.beta ? x : k.beta;
+  return k.alpha * ((q + k.invB) * Math.log1p(q * k.bOverBeta) - q) + k.gamma * (x - q);
 }
 
+/** d loss / d pred at d with Math.log1p (the rare paths). */
 function slopeAt(d: number, k: Prepared): number {
   const x = Math.abs(d);
-  if (!(x < Infinity)) return Math.sign(d) * k.gamma;
-  const m = +(x < k.beta);
-  const q = m * x + (1 - m) * k.beta;
-  const bq = k.b * q;
-  const inner = k.alpha * log1p((q / k.beta) * k.b) + (k.alpha * (bq + 1)) / (bq + k.beta) - k.alpha;
-  return (+(d > 0) - +(d < 0)) * (m * inner + (1 - m) * k.gamma);
+  if (!(x < k.beta)) return Math.sign(d) * k.gamma;
+  const bx = k.b * x;
+  return Math.sign(d) * (k.alpha * Math.log1p(x * k.bOverBeta) + (k.alpha * (bx + 1)) / (bx + k.beta) - k.alpha);
 }
 
+/** Sum of the loss; NaN or ±inf when some |d| is not finite (then the caller redoes it). */
+function sumTable(p: Float32Array, t: Float32Array, k: Prepared): number {
+  const { alpha, gamma, beta, invB, bOverBeta } = k;
+  const n = p.length;
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const x = Math.abs(p[i] - t[i]);
+    const m = +(x < beta);
+    const q = m * x + (1 - m) * beta;
+    s += alpha * ((q + invB) * log1pTable(q * bOverBeta) - q) + gamma * (x - q);
+  }
+  return s;
+}
+
+function sumExact(p: Float32Array, t: Float32Array, k: Prepared): number {
+  let s = 0;
+  for (let i = 0; i < p.length; i++) s += lossAt(Math.abs(p[i] - t[i]), k);
+  return s;
+}
+
+function lossEach(p: Float32Array, t: Float32Array, k: Prepared, out: Float32Array): void {
+  const { alpha, gamma, beta, invB, bOverBeta, tableLog } = k;
+  const n = p.length;
+  for (let i = 0; i < n; i++) {
+    const x = Math.abs(p[i] - t[i]);
+    if (!tableLog || !(x < Infinity)) out[i] = lossAt(x, k);
+    else {
+      const m = +(x < beta);
+      const q = m * x + (1 - m) * beta;
+      out[i] = alpha * ((q + invB) * log1pTable(q * bOverBeta) - q) + gamma * (x - q);
+    }
+  }
+}
+
+function grad(dy: Float32Array, p: Float32Array, t: Float32Array, k: Prepared, dPred: Float32Array, dTarget: Float32Array): void {
+  const { alpha, gamma, beta, b, bOverBeta, tableLog } = k;
+  const dyStep = dy.length === 1 ? 0 : 1;
+  const n = p.length;
+  for (let i = 0, l = 0; i < n; i++, l += dyStep) {
+    const d = p[i] - t[i];
+    const x = Math.abs(d);
+    let g: number;
+    if (!tableLog || !(x < Infinity)) g = slopeAt(d, k);
+    else {
+      const m = +(x < beta);
+      const q = m * x + (1 - m) * beta;
+      const bq = b * q;
+      const inner = alpha * log1pTable(q * bOverBeta) + (alpha * (bq + 1)) / (bq + beta) - alpha;
+      g = (+(d > 0) - +(d < 0)) * (m * inner + (1 - m) * gamma);
+    }
+    const v = dy[l] * g;
+    dPred[i] = v;
+    dTarget[i] = -v;
+  }
+}
+
+const f32 = (x: Float32Array | Int32Array | Uint8Array): Float32Array => x as Float32Array;
+
 /** Loss per element. Inputs pred, target. */
-export const balancedL1Forward: HostKernelSpec = {
+export const balancedL1Forward: FillKernelSpec = {
   inputNames: ['pred', 'target'],
   outputShapes: (shapes) => [shapes[0]],
-  fill: ([p, t], [out], attrs) => {
-    const k = prepare(attrs);
-    for (let i = 0; i < p.length; i++) out[i] = lossAt(Math.abs(p[i] - t[i]), k);
-  },
+  fill: ([p, t], [out], attrs) => lossEach(f32(p), f32(t), prepare(attrs), out as Float32Array),
 };
 
-/** Sum of the loss over all elements, accumulated in float64: a scalar. */
-export const balancedL1Sum: HostKernelSpec = {
+/** Sum of the loss over all elements divided by `divisor` (attr), in float64: a scalar. */
+export const balancedL1Sum: FillKernelSpec = {
   inputNames: ['pred', 'target'],
   outputShapes: () => [[]],
   fill: ([p, t], [out], attrs) => {
     const k = prepare(attrs);
-    let sum = 0;
-    for (let i = 0; i < p.length; i++) sum += lossAt(Math.abs(p[i] - t[i]), k);
-    out[0] = sum;
+    let s = k.tableLog ? sumTable(f32(p), f32(t), k) : NaN;
+    if (!Number.isFinite(s)) s = sumExact(f32(p), f32(t), k);
+    out[0] = s / (attrs.divisor as number);
   },
 };
 
@@ -80,17 +168,8 @@ export const balancedL1Sum: HostKernelSpec = {
  * Gradients of sum(dy · loss) with respect to pred and target. Inputs dy (the
  * loss's shape, or one value for the gradient of the sum), pred, target.
  */
-export const balancedL1Grad: HostKernelSpec = {
+export const balancedL1Grad: FillKernelSpec = {
   inputNames: ['dy', 'pred', 'target'],
   outputShapes: (shapes) => [shapes[1], shapes[1]],
-  fill: ([dy, p, t], [dPred, dTarget], attrs) => {
-    const k = prepare(attrs);
-    const scalarDy = dy.length === 1;
-    const dy0 = dy[0];
-    for (let i = 0; i < p.length; i++) {
-      const v = (scalarDy ? dy0 : dy[i]) * slopeAt(p[i] - t[i], k);
-      dPred[i] = v;
-      dTarget[i] = -v;
-    }
-  },
+  fill: ([dy, p, t], [dPred, dTarget], attrs) => grad(f32(dy), f32(p), f32(t), prepare(attrs), dPred as Float32Array, dTarget as Float32Array),
 };

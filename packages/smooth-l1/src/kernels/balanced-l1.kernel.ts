@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineFusedOp } from '@tfjs-losses/core';
-import { hostKernel } from './host-kernel';
+import { defineFusedOp, fillKernelFunc } from '@tfjs-losses/core';
 import { balancedL1Forward, balancedL1Grad, balancedL1Sum } from './balanced-l1.cpu';
 import type { BalancedL1Attrs } from './balanced-l1.constants';
 import { balancedL1ForwardWebGPU, balancedL1GradWebGPU } from './balanced-l1.webgpu';
@@ -35,8 +34,8 @@ export const balancedL1GradOp = defineFusedOp<BalancedL1Attrs>({
   kernelName: 'TfjsLossesBalancedL1Grad',
   inputNames: ['dy', 'pred', 'target'],
   kernels: {
-    cpu: () => hostKernel('cpu', balancedL1Grad),
-    wasm: () => hostKernel('wasm', balancedL1Grad),
+    cpu: () => fillKernelFunc('cpu', balancedL1Grad),
+    wasm: () => fillKernelFunc('wasm', balancedL1Grad),
     webgpu: () => balancedL1GradWebGPU,
   },
   composed: ([dy, p, t], attrs) =>
@@ -57,8 +56,8 @@ export const balancedL1Op = defineFusedOp<BalancedL1Attrs>({
   kernelName: 'TfjsLossesBalancedL1',
   inputNames: ['pred', 'target'],
   kernels: {
-    cpu: () => hostKernel('cpu', balancedL1Forward),
-    wasm: () => hostKernel('wasm', balancedL1Forward),
+    cpu: () => fillKernelFunc('cpu', balancedL1Forward),
+    wasm: () => fillKernelFunc('wasm', balancedL1Forward),
     webgpu: () => balancedL1ForwardWebGPU,
   },
   // Not reached as a fallback (elementwise.ts runs the composed form itself
@@ -74,18 +73,25 @@ export const balancedL1Op = defineFusedOp<BalancedL1Attrs>({
   gradient: ([dy], [p, t], attrs) => balancedL1GradOp([dy, p, t], attrs),
 });
 
+/** Attributes of {@link balancedL1SumOp}: those of the loss and the divisor of the sum. */
+export interface BalancedL1SumAttrs extends BalancedL1Attrs {
+  /** The sum is divided by it (1 for 'sum', the element count or avgFactor for 'mean'). */
+  divisor: number;
+}
+
 /**
- * Sum of the loss in one kernel (cpu and wasm): (pred, target) → scalar, whose
- * gradient sends the scalar dy straight to the gradient kernel. Where no kernel
- * runs, it is the sum of {@link balancedL1Op}.
+ * Sum of the loss divided by `divisor` in one kernel (cpu and wasm):
+ * (pred, target) → scalar, whose gradient sends dy / divisor straight to the
+ * gradient kernel. Where no kernel runs, it is the sum of {@link balancedL1Op}
+ * divided by `divisor`.
  */
-export const balancedL1SumOp = defineFusedOp<BalancedL1Attrs>({
+export const balancedL1SumOp = defineFusedOp<BalancedL1SumAttrs>({
   kernelName: 'TfjsLossesBalancedL1Sum',
   inputNames: ['pred', 'target'],
   kernels: {
-    cpu: () => hostKernel('cpu', balancedL1Sum),
-    wasm: () => hostKernel('wasm', balancedL1Sum),
+    cpu: () => fillKernelFunc('cpu', balancedL1Sum),
+    wasm: () => fillKernelFunc('wasm', balancedL1Sum),
   },
-  composed: (inputs, attrs) => tf.sum(balancedL1Op(inputs, attrs)[0]),
-  gradient: ([dy], [p, t], attrs) => balancedL1GradOp([dy, p, t], attrs),
+  composed: (inputs, { divisor, ...attrs }) => tf.div(tf.sum(balancedL1Op(inputs, attrs)[0]), divisor),
+  gradient: ([dy], [p, t], { divisor, alpha, gamma, beta }) => balancedL1GradOp([divisor === 1 ? dy : tf.div(dy, divisor), p, t], { alpha, gamma, beta }),
 });

@@ -1,19 +1,19 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { balancedL1Constants, type BalancedL1Attrs } from './balanced-l1.constants';
-import { WGSL_HELPERS, elementwiseLayout, type ElementwiseProgram, type UniformValues, type WebGPUBackendLike } from './webgpu-program';
+import { WGSL_MAIN, WGSL_MATH, elementwiseLayout, type ProgramUniforms, type WebGPUBackendLike, type WebGPUProgram } from '@tfjs-losses/core';
 
 /* WGSL kernels of elementwise Balanced L1 (formulas in balanced-l1.cpu.ts), one invocation per element. */
 
 type Mode = 'loss' | 'grad';
 
-class BalancedL1Program implements ElementwiseProgram {
+class BalancedL1Program implements WebGPUProgram {
   variableNames: string[];
   outputShape: number[];
   shaderKey: string;
   dispatchLayout: { x: number[] };
   dispatch: [number, number, number];
   workgroupSize: [number, number, number];
-  size: boolean;
+  size?: boolean;
   uniforms: string;
 
   constructor(shape: number[], readonly mode: Mode) {
@@ -34,19 +34,19 @@ class BalancedL1Program implements ElementwiseProgram {
         ? `
     var loss = uniforms.atBeta + uniforms.gamma * (x - uniforms.beta);
     if (x < uniforms.beta) {
-      loss = uniforms.alpha * ((x + uniforms.invB) * sl1Log1p((x / uniforms.beta) * uniforms.b) - x);
+      loss = uniforms.alpha * ((x + uniforms.invB) * lossLog1p((x / uniforms.beta) * uniforms.b) - x);
     }
     setOutputAtIndex(index, loss);`
         : `
     var slope = uniforms.gamma;
     if (x < uniforms.beta) {
       let bx = uniforms.b * x;
-      slope = uniforms.alpha * sl1Log1p((x / uniforms.beta) * uniforms.b) + uniforms.alpha * (bx + 1.0) / (bx + uniforms.beta) - uniforms.alpha;
+      slope = uniforms.alpha * lossLog1p((x / uniforms.beta) * uniforms.b) + uniforms.alpha * (bx + 1.0) / (bx + uniforms.beta) - uniforms.alpha;
     }
-    setOutputAtIndex(index, uniforms.gradSign * f32(dyV[index]) * sl1Sign(d) * slope);`;
+    setOutputAtIndex(index, uniforms.gradSign * f32(dyV[index]) * lossSign(d) * slope);`;
     return `
-${WGSL_HELPERS}
-fn main(index : i32) {
+${WGSL_MATH}
+${WGSL_MAIN} {
   if (index < uniforms.size) {
     let d = f32(predV[index]) - f32(targetV[index]);
     let x = abs(d);
@@ -56,7 +56,7 @@ fn main(index : i32) {
   }
 }
 
-function uniformValues(attrs: tf.NamedAttrMap | undefined, gradSign: number): UniformValues {
+function uniformValues(attrs: tf.NamedAttrMap | undefined, gradSign: number): ProgramUniforms {
   const { alpha, gamma, beta } = attrs as unknown as BalancedL1Attrs;
   const { b, invB, atBeta } = balancedL1Constants(alpha, gamma, beta);
   return [alpha, gamma, beta, b, invB, atBeta, gradSign].map((v) => ({ type: 'float32', data: [v] }));

@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { withComposedOps } from '@tfjs-losses/core';
 import { expectClose, expectNoLeak, gradCheck, loadFixture, seededRandom, toArray } from '@tfjs-losses/test-utils';
 import { balancedL1Loss, DynamicSmoothL1Loss, SelfAdjustingSmoothL1Loss, smoothL1Loss } from '../index';
-import { absErrorMomentsOp } from './abs-error-moments.kernel';
+import { LOG1P_TABLE_MAX, log1pTable } from './balanced-l1.cpu';
 import { balancedL1Op, balancedL1SumOp } from './balanced-l1.kernel';
+import { packStats, selfAdjustingStatsOp } from './self-adjusting-stats.kernel';
 import { smoothL1Op, smoothL1SumOp } from './smooth-l1.kernel';
 
 /** pred, target with exact ties (d = 0 and |d| = each beta) among random values. */
@@ -54,31 +55,93 @@ describe(`fused kernels on ${tf.getBackend()}`, () => {
     const host = tf.getBackend() !== 'webgpu';
     expect(smoothL1SumOp.isFused()).toBe(host);
     expect(balancedL1SumOp.isFused()).toBe(host);
-    expect(absErrorMomentsOp.isFused()).toBe(host);
+    expect(selfAdjustingStatsOp.isFused()).toBe(host);
   });
 
-  it('column moments of |pred - target|: kernel and composed ops agree (mean, unbiased variance)', async () => {
-    for (const shape of [[7, 4], [2, 3, 2], [2, 1]]) {
-      const [p, t] = inputs(shape.slice(0, -1).reduce((a, b) => a * b, 1), shape[shape.length - 1], shape.length, []);
+  it('self-adjusting statistics update: kernel, composed ops and a float64 computation agree', async () => {
+    for (const [shape, momentum, betaMax] of [
+      [[7, 4], 0.9, 0.11],
+      [[2, 3, 2], 0.25, 2],
+      [[2, 1], 0, 0.5],
+      [[5, 3], 1, 1],
+      [[6, 2], 0.5, 5e-4],
+    ] as [number[], number, number][]) {
+      const c = shape[shape.length - 1];
+      const [p, t] = inputs(shape.slice(0, -1).reduce((a, b) => a * b, 1), c, shape.length, []);
       const pr = tf.reshape(p, shape);
       const tr = tf.reshape(t, shape);
-      const fused = absErrorMomentsOp([pr, tr], {})[0];
-      const composed = withComposedOps(() => absErrorMomentsOp([pr, tr], {})[0]);
-      expect(fused.shape).toEqual([2, shape[shape.length - 1]]);
+      const oldMean = Array.from({ length: c }, (_, j) => 0.2 + 0.3 * j);
+      const oldVar = Array.from({ length: c }, (_, j) => 0.05 * j);
+      const old = packStats(tf.tensor1d(oldMean), tf.tensor1d(oldVar), betaMax);
+      const fused = selfAdjustingStatsOp([pr, tr, old], { momentum, betaMax })[0];
+      const composed = withComposedOps(() => selfAdjustingStatsOp([pr, tr, old], { momentum, betaMax })[0]);
+      expect(fused.shape).toEqual([3, c]);
       await expectClose(fused, composed);
-      // And against a plain float64 computation.
       const pv = await toArray(pr);
       const tv = await toArray(tr);
-      const c = shape[shape.length - 1];
       const rows = pv.length / c;
-      const expected: number[][] = [[], []];
+      const expected: number[][] = [[], [], []];
       for (let j = 0; j < c; j++) {
         const col = Array.from({ length: rows }, (_, i) => Math.abs(pv[i * c + j] - tv[i * c + j]));
         const m = col.reduce((a, b) => a + b, 0) / rows;
-        expected[0].push(m);
-        expected[1].push(col.reduce((a, b) => a + (b - m) ** 2, 0) / (rows - 1));
+        const v = col.reduce((a, b) => a + (b - m) ** 2, 0) / (rows - 1);
+        const mu = momentum * oldMean[j] + (1 - momentum) * m;
+        const s2 = momentum * oldVar[j] + (1 - momentum) * v;
+        expected[0].push(mu);
+        expected[1].push(s2);
+        expected[2].push(Math.min(Math.max(mu - s2, 1e-3), betaMax));
       }
       await expectClose(fused, expected);
+    }
+  });
+
+  it('self-adjusting statistics update: a NaN batch variance leaves the statistics unchanged', async () => {
+    const old = packStats(tf.tensor1d([0.3, 0.4]), tf.tensor1d([0.01, 0.02]), 0.11);
+    const p = tf.tensor([[Infinity, 0], [1, 2], [0.5, 0.25]]);
+    const fused = selfAdjustingStatsOp([p, tf.zerosLike(p), old], { momentum: 0.9, betaMax: 0.11 })[0];
+    const composed = withComposedOps(() => selfAdjustingStatsOp([p, tf.zerosLike(p), old], { momentum: 0.9, betaMax: 0.11 })[0]);
+    await expectClose(fused, old);
+    await expectClose(composed, old);
+  });
+
+  it('the table log1p of the cpu and wasm kernels is within 5e-16 of Math.log1p', () => {
+    const r = seededRandom(11);
+    let worst = 0;
+    for (let i = 0; i < 20000; i++) {
+      // Uniform on [0, 32) and log-uniform on [1e-40, LOG1P_TABLE_MAX).
+      const u = i % 2 ? 32 * r() : 10 ** (-40 + (40 + Math.log10(LOG1P_TABLE_MAX)) * r());
+      const ref = Math.log1p(u);
+      worst = Math.max(worst, Math.abs(log1pTable(u) - ref) / ref);
+    }
+    for (const u of [1, 2, 0.5, 31, 1023, LOG1P_TABLE_MAX - 1]) worst = Math.max(worst, Math.abs(log1pTable(u) - Math.log1p(u)) / Math.log1p(u));
+    expect(worst).toBeLessThan(5e-16);
+    expect(log1pTable(0)).toBe(0);
+    expect(log1pTable(NaN)).toBeNaN();
+  });
+
+  it('non-finite differences: fused and composed agree (values and gradients)', async () => {
+    // (NaN only in the values: tfjs's composed gradients at NaN differ between backends.)
+    const p = tf.tensor([[Infinity, -Infinity, 0.5, 2], [1, 0, -0.25, 3]]);
+    const t = tf.tensor([[0, 1, 0, 0], [0, 0, 0, Infinity]]);
+    const withNaN = tf.tensor([[Infinity, -Infinity, 0.5, 2], [NaN, 0, -0.25, 3]]);
+    for (const f of [
+      (a: tf.Tensor, b: tf.Tensor) => smoothL1Loss(a, b, { reduction: 'none' }),
+      (a: tf.Tensor, b: tf.Tensor) => balancedL1Loss(a, b, { reduction: 'none' }),
+    ]) {
+      const run = () => {
+        const { value, grads } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => tf.sum(f(a, b)))([p, t]);
+        return [f(withNaN, t), value, ...grads];
+      };
+      const fused = run();
+      const composed = withComposedOps(run);
+      for (let i = 0; i < fused.length; i++) await expectClose(fused[i], composed[i]);
+    }
+    // The one-kernel sums ('mean', 'sum') take a second, exact pass for a non-finite total.
+    for (const f of [smoothL1Loss, balancedL1Loss]) {
+      for (const [a, b] of [[p, t], [withNaN, t], [tf.tensor([Infinity, 1]), tf.tensor([0, 0])]]) {
+        const fused = f(a, b, { reduction: 'sum' });
+        await expectClose(fused, withComposedOps(() => f(a, b, { reduction: 'sum' })));
+      }
     }
   });
 

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineFusedOp } from '@tfjs-losses/core';
-import { hostKernel } from './host-kernel';
+import { defineFusedOp, fillKernelFunc } from '@tfjs-losses/core';
 import { smoothL1Forward, smoothL1Grad, smoothL1Sum } from './smooth-l1.cpu';
 import { smoothL1ForwardWebGPU, smoothL1GradWebGPU } from './smooth-l1.webgpu';
 
@@ -33,8 +32,8 @@ export const smoothL1GradOp = defineFusedOp<Record<string, never>>({
   kernelName: 'TfjsLossesSmoothL1Grad',
   inputNames: ['dy', 'pred', 'target', 'beta'],
   kernels: {
-    cpu: () => hostKernel('cpu', smoothL1Grad),
-    wasm: () => hostKernel('wasm', smoothL1Grad),
+    cpu: () => fillKernelFunc('cpu', smoothL1Grad),
+    wasm: () => fillKernelFunc('wasm', smoothL1Grad),
     webgpu: () => smoothL1GradWebGPU,
   },
   composed: ([dy, p, t, beta]) =>
@@ -59,8 +58,8 @@ export const smoothL1Op = defineFusedOp<Record<string, never>>({
   kernelName: 'TfjsLossesSmoothL1',
   inputNames: ['pred', 'target', 'beta'],
   kernels: {
-    cpu: () => hostKernel('cpu', smoothL1Forward),
-    wasm: () => hostKernel('wasm', smoothL1Forward),
+    cpu: () => fillKernelFunc('cpu', smoothL1Forward),
+    wasm: () => fillKernelFunc('wasm', smoothL1Forward),
     webgpu: () => smoothL1ForwardWebGPU,
   },
   // Never used as the fallback (elementwise.ts calls the composed form itself
@@ -77,22 +76,29 @@ export const smoothL1Op = defineFusedOp<Record<string, never>>({
   },
 });
 
+/** Attributes of {@link smoothL1SumOp}. */
+export interface SmoothL1SumAttrs {
+  /** The sum is divided by it (1 for 'sum', the element count or avgFactor for 'mean'). */
+  divisor: number;
+}
+
 /**
- * Sum of the loss in one kernel (cpu and wasm): (pred, target, beta) → scalar.
- * Its gradient sends the scalar dy straight to the gradient kernel, which skips
- * tfjs's Sum gradient (a broadcasting multiply, the slowest op on cpu). Where
- * no kernel runs, it is the sum of {@link smoothL1Op}.
+ * Sum of the loss divided by `divisor`, in one kernel (cpu and wasm):
+ * (pred, target, beta) → scalar, in float64 rounded once. Its gradient sends
+ * dy / divisor straight to the gradient kernel, which skips tfjs's Sum
+ * gradient (a broadcasting multiply, the slowest op on cpu). Where no kernel
+ * runs, it is the sum of {@link smoothL1Op} divided by `divisor`.
  */
-export const smoothL1SumOp = defineFusedOp<Record<string, never>>({
+export const smoothL1SumOp = defineFusedOp<SmoothL1SumAttrs>({
   kernelName: 'TfjsLossesSmoothL1Sum',
   inputNames: ['pred', 'target', 'beta'],
   kernels: {
-    cpu: () => hostKernel('cpu', smoothL1Sum),
-    wasm: () => hostKernel('wasm', smoothL1Sum),
+    cpu: () => fillKernelFunc('cpu', smoothL1Sum),
+    wasm: () => fillKernelFunc('wasm', smoothL1Sum),
   },
-  composed: (inputs) => tf.sum(smoothL1Op(inputs, {})[0]),
-  gradient: ([dy], [p, t, beta]) => {
-    const [gPred, gTarget] = smoothL1GradOp([dy, p, t, beta], {});
+  composed: (inputs, { divisor }) => tf.div(tf.sum(smoothL1Op(inputs, {})[0]), divisor),
+  gradient: ([dy], [p, t, beta], { divisor }) => {
+    const [gPred, gTarget] = smoothL1GradOp([divisor === 1 ? dy : tf.div(dy, divisor), p, t, beta], {});
     return [gPred, gTarget, undefined];
   },
 });

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { WGSL_HELPERS, elementwiseLayout, type ElementwiseProgram, type WebGPUBackendLike } from './webgpu-program';
+import { WGSL_MAIN, WGSL_MATH, elementwiseLayout, type WebGPUBackendLike, type WebGPUProgram } from '@tfjs-losses/core';
 
 /*
  * WGSL kernels of elementwise smooth L1: one invocation per element. beta is
@@ -11,14 +11,14 @@ import { WGSL_HELPERS, elementwiseLayout, type ElementwiseProgram, type WebGPUBa
 
 type Mode = 'loss' | 'grad';
 
-class SmoothL1Program implements ElementwiseProgram {
+class SmoothL1Program implements WebGPUProgram {
   variableNames: string[];
   outputShape: number[];
   shaderKey: string;
   dispatchLayout: { x: number[] };
   dispatch: [number, number, number];
   workgroupSize: [number, number, number];
-  size: boolean;
+  size?: boolean;
   uniforms?: string;
 
   constructor(shape: number[], readonly mode: Mode) {
@@ -43,12 +43,12 @@ class SmoothL1Program implements ElementwiseProgram {
     }
     setOutputAtIndex(index, loss);`
         : `
-    var slope = sl1Sign(d);
+    var slope = lossSign(d);
     if (b > 0.0 && a < b) { slope = d / b; }
     setOutputAtIndex(index, uniforms.gradSign * f32(dyV[index]) * slope);`;
     return `
-${WGSL_HELPERS}
-fn main(index : i32) {
+${WGSL_MATH}
+${WGSL_MAIN} {
   if (index < uniforms.size) {
     let d = f32(predV[index]) - f32(targetV[index]);
     let a = abs(d);
