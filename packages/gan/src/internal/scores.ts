@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { accurateSum, inputs, type ArgChecker, type Reduction, type TensorLike } from '@tfjs-losses/core';
-import { scoreMean, scoreTerm, type ScoreTerm } from '../kernels/score-mean.kernel';
+import { scoreMean, scorePairMean, scoreTerm, type ScoreTerm } from '../kernels/score-mean.kernel';
 
 const REDUCTIONS: readonly Reduction[] = ['none', 'mean', 'sum'];
 
@@ -33,7 +33,8 @@ export type TermSpec = { term: ScoreTerm; target?: number; coef?: number };
  */
 export function combinePair(real: tf.Tensor, fake: tf.Tensor, realTerm: TermSpec, fakeTerm: TermSpec, reduction: Reduction): tf.Tensor {
   if (reduction === 'none') return tf.add(termOf(real, realTerm), termOf(fake, fakeTerm));
-  return tf.add(reduceTerm(real, realTerm, reduction), reduceTerm(fake, fakeTerm, reduction));
+  const full = ({ term, target = 0, coef = 1 }: TermSpec) => ({ term, target, coef });
+  return scorePairMean(real, fake, full(realTerm), full(fakeTerm), reduction);
 }
 
 /** The per-element term. */
