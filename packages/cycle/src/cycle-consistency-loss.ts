@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { inputs, type KerasLoss, type TensorLike } from '@tfjs-losses/core';
-import { checkDistance, meanDistance, type CycleDistanceOptions } from './internal/distance';
+import { checkDistance, meanDistance, weightedMeanDistances, type CycleDistanceOptions } from './internal/distance';
 
 /** Options of {@link cycleConsistencyLoss}. */
 export interface CycleConsistencyLossOptions extends CycleDistanceOptions {
@@ -48,7 +48,7 @@ export function cycleConsistencyLoss(
     arg.nonNegative('lambdaX', lambdaX);
     arg.nonNegative('lambdaY', lambdaY);
     checkDistance(arg, distance, beta);
-    return tf.add(tf.mul(meanDistance(rx, x, distance, beta), lambdaX), tf.mul(meanDistance(ry, y, distance, beta), lambdaY)) as tf.Scalar;
+    return weightedMeanDistances(rx, x, ry, y, distance, beta, lambdaX, lambdaY) as tf.Scalar;
   });
 }
 
@@ -75,6 +75,6 @@ export function cycleConsistencyLossKeras(options: CycleConsistencyLossKerasOpti
       const t = arg.float('yTrue', yTrue, { shapeOf: ['yPred', p] });
       arg.nonNegative('lambda', lambda);
       checkDistance(arg, distance, beta);
-      return tf.mul(meanDistance(p, t, distance, beta), lambda);
+      return meanDistance(p, t, distance, beta, lambda);
     });
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { inputs, type KerasLoss, type TensorLike } from '@tfjs-losses/core';
-import { checkDistance, meanDistance, type CycleDistanceOptions } from './internal/distance';
+import { checkDistance, meanDistance, weightedMeanDistances, type CycleDistanceOptions } from './internal/distance';
 
 /** Options of {@link identityLoss}. */
 export interface IdentityLossOptions extends CycleDistanceOptions {
@@ -50,7 +50,7 @@ export function identityLoss(
     arg.nonNegative('lambdaX', lambdaX);
     arg.nonNegative('lambdaY', lambdaY);
     checkDistance(arg, distance, beta);
-    return tf.add(tf.mul(meanDistance(ix, x, distance, beta), lambdaX), tf.mul(meanDistance(iy, y, distance, beta), lambdaY)) as tf.Scalar;
+    return weightedMeanDistances(ix, x, iy, y, distance, beta, lambdaX, lambdaY) as tf.Scalar;
   });
 }
 
@@ -77,6 +77,6 @@ export function identityLossKeras(options: IdentityLossKerasOptions = {}): Keras
       const t = arg.float('yTrue', yTrue, { shapeOf: ['yPred', p] });
       arg.nonNegative('lambda', lambda);
       checkDistance(arg, distance, beta);
-      return tf.mul(meanDistance(p, t, distance, beta), lambda);
+      return meanDistance(p, t, distance, beta, lambda);
     });
 }

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ArgChecker } from '@tfjs-losses/core';
-import { meanDistanceOp, type CycleDistance } from '../kernels/mean-distance.kernel';
+import { meanDistance as meanDistanceKernel, meanDistance2, type CycleDistance } from '../kernels/mean-distance.kernel';
 
 export type { CycleDistance } from '../kernels/mean-distance.kernel';
 
@@ -28,6 +28,14 @@ export function checkDistance(arg: ArgChecker, distance: unknown, beta: unknown)
  * Mean over all elements of the distance between `a` and `b` (same shape),
  * a scalar. One fused kernel on cpu and wasm, composed ops elsewhere.
  */
-export function meanDistance(a: tf.Tensor, b: tf.Tensor, distance: CycleDistance, beta: number): tf.Tensor {
-  return meanDistanceOp([a, b], { distance, beta })[0];
+export function meanDistance(a: tf.Tensor, b: tf.Tensor, distance: CycleDistance, beta: number, weight = 1): tf.Tensor {
+  return meanDistanceKernel(a, b, distance, beta, weight);
+}
+
+/**
+ * `wa mean(dist(a, b)) + wc mean(dist(c, d))`, a scalar: one fused kernel
+ * (and one for the four gradients) on cpu and wasm, composed ops elsewhere.
+ */
+export function weightedMeanDistances(a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor, distance: CycleDistance, beta: number, wa: number, wc: number): tf.Tensor {
+  return meanDistance2(a, b, c, d, distance, beta, wa, wc);
 }

@@ -1,14 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { accurateMean, defineFusedOp, hostKernelFunc } from '@tfjs-losses/core';
-import { meanDistanceGradHost, meanDistanceHost } from './mean-distance.cpu';
+import { accurateMean, defineFusedOp, fillKernelFunc, type BackendKernels, type FillKernelSpec } from '@tfjs-losses/core';
+import { meanDistanceFill, meanDistanceGradFill } from './distance.cpu';
+import { simdDistance, type SimdDistance } from './distance.simd';
 
 /** How a reconstruction is compared with its original. */
 export type CycleDistance = 'l1' | 'l2' | 'smoothL1';
 
-/** Attributes of the mean-distance kernel. */
+/** Attributes of the mean-distance kernels. */
 export interface MeanDistanceAttrs {
   distance: CycleDistance;
   beta: number;
+  /** One weight per pair of inputs. */
+  weights: number[];
 }
 
 /** Mean over all elements of the distance of a and b, from tfjs ops (not differentiated: see below). */
@@ -33,70 +36,118 @@ function signOf(d: tf.Tensor): tf.Tensor {
 }
 
 /**
- * d mean(dist(a, b)) / da, times dy: sign(d) / N (l1, 0 at d = 0, as
- * PyTorch), 2 d / N (l2), clip(d / beta, -1, 1) / N (smooth L1). The
- * gradient for b is its negative. Made of tfjs ops, so it differentiates again.
+ * d mean(dist(a, b)) / da times `scale` (dy times the pair's weight):
+ * sign(d) / N (l1, 0 at d = 0, as PyTorch), 2 d / N (l2), clip(d / beta,
+ * -1, 1) / N (smooth L1). The gradient for b is its negative. Made of tfjs
+ * ops, so it differentiates again.
  */
-function gradientA(a: tf.Tensor, b: tf.Tensor, dy: tf.Tensor, { distance, beta }: MeanDistanceAttrs): tf.Tensor {
+function gradientA(a: tf.Tensor, b: tf.Tensor, scale: tf.Tensor, { distance, beta }: MeanDistanceAttrs): tf.Tensor {
   const d = tf.sub(a, b);
-  const scale = tf.div(dy, Math.max(a.size, 1));
-  if (distance === 'l2') return tf.mul(d, tf.mul(scale, 2));
-  if (distance === 'l1' || beta === 0) return tf.mul(signOf(d), scale);
-  return tf.mul(tf.clipByValue(tf.div(d, beta), -1, 1), scale);
+  const s = tf.div(scale, Math.max(a.size, 1));
+  if (distance === 'l2') return tf.mul(d, tf.mul(s, 2));
+  if (distance === 'l1' || beta === 0) return tf.mul(signOf(d), s);
+  return tf.mul(tf.clipByValue(tf.div(d, beta), -1, 1), s);
+}
+
+/** The value of the weighted sum over pairs, from tfjs ops. */
+function weightedValue(xs: tf.Tensor[], attrs: MeanDistanceAttrs): tf.Tensor {
+  let total: tf.Tensor | undefined;
+  for (let k = 0; 2 * k < xs.length; k++) {
+    const term = tf.mul(meanDistanceValue(xs[2 * k], xs[2 * k + 1], attrs), attrs.weights[k]);
+    total = total ? tf.add(total, term) : term;
+  }
+  return total as tf.Tensor;
+}
+
+/** The gradients (da0, db0, da1, db1, ...) from tfjs ops. */
+function weightedGradients(xs: tf.Tensor[], dy: tf.Tensor, attrs: MeanDistanceAttrs): tf.Tensor[] {
+  const out: tf.Tensor[] = [];
+  for (let k = 0; 2 * k < xs.length; k++) {
+    const da = gradientA(xs[2 * k], xs[2 * k + 1], tf.mul(dy, attrs.weights[k]), attrs);
+    out.push(da, tf.neg(da));
+  }
+  return out;
 }
 
 /**
- * The composed form: the value from tfjs ops and the closed-form gradient
+ * The composed form: the value from tfjs ops and the closed-form gradients
  * above (fewer kernels than differentiating the value's ops).
  */
-function composedMeanDistance(a: tf.Tensor, b: tf.Tensor, attrs: MeanDistanceAttrs): tf.Tensor {
-  const op = tf.customGrad(((x: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([x, y]);
+function composedMeanDistance(xs: tf.Tensor[], attrs: MeanDistanceAttrs): tf.Tensor {
+  const op = tf.customGrad(((...args: unknown[]) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const ts = args as tf.Tensor[];
+    save(ts);
     return {
-      value: meanDistanceValue(x, y, attrs),
-      gradFunc: (dy: tf.Tensor, [sx, sy]: tf.Tensor[]) => {
-        const da = gradientA(sx, sy, dy, attrs);
-        return [da, tf.neg(da)];
-      },
+      value: weightedValue(ts, attrs),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => weightedGradients(saved, dy, attrs),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return op(a, b) as tf.Tensor;
+  return op(...xs) as tf.Tensor;
 }
-
-/**
- * The gradients (da, db) as one kernel on cpu. Used only where no
- * tape records the backward pass: it has no gradient of its own.
- */
-const meanDistanceGradOp = defineFusedOp<MeanDistanceAttrs>({
-  kernelName: 'TfjsLossesCycleMeanDistanceGrad',
-  inputNames: ['a', 'b', 'dy'],
-  kernels: { cpu: () => hostKernelFunc('cpu', ['a', 'b', 'dy'], meanDistanceGradHost) },
-  composed: ([a, b, dy], attrs) => {
-    const da = gradientA(a, b, dy, attrs);
-    return [da, tf.neg(da)];
-  },
-});
 
 /** True while an outer tape records the backward pass (a gradient of a gradient). */
 function backwardIsRecorded(): boolean {
   return tf.engine().state.gradientDepth > 0;
 }
 
+/** The wasm backend's heap, where its tensors live (tfjs-backend-wasm 4.x keeps its exports in `wasm.asm`). */
+export function wasmMemory(): WebAssembly.Memory | null {
+  const backend = tf.findBackend('wasm') as unknown as { wasm?: { asm?: { memory?: unknown }; wasmExports?: { memory?: unknown } } } | null;
+  const memory = backend?.wasm?.asm?.memory ?? backend?.wasm?.wasmExports?.memory;
+  return typeof WebAssembly !== 'undefined' && memory instanceof WebAssembly.Memory ? memory : null;
+}
+
+/** cpu: the JavaScript loops; wasm: the SIMD loops of distance.simd.ts on the backend's heap (JavaScript if unavailable). */
+function hostKernels(spec: (simd: SimdDistance | null) => FillKernelSpec): BackendKernels {
+  return {
+    cpu: () => fillKernelFunc('cpu', spec(null)),
+    wasm: () => {
+      const memory = wasmMemory();
+      return fillKernelFunc('wasm', spec(memory ? simdDistance(memory) : null));
+    },
+  };
+}
+
+/** Input names of the kernels for `pairs` pairs. */
+function pairNames(pairs: number): string[] {
+  return Array.from({ length: pairs }, (_, k) => [`a${k}`, `b${k}`]).flat();
+}
+
+/** The fused op for `pairs` pairs: the weighted sum of means and, in one more kernel, all gradients. */
+function defineMeanDistance(pairs: number, suffix: string) {
+  const names = pairNames(pairs);
+  const gradOp = defineFusedOp<MeanDistanceAttrs>({
+    kernelName: `TfjsLossesCycleMeanDistance${suffix}Grad`,
+    inputNames: [...names, 'dy'],
+    kernels: hostKernels((simd) => ({ inputNames: [...names, 'dy'], outputShapes: (shapes) => shapes.slice(0, -1), fill: meanDistanceGradFill(simd) })),
+    composed: (xs, attrs) => weightedGradients(xs.slice(0, -1), xs[xs.length - 1], attrs),
+  });
+  return defineFusedOp<MeanDistanceAttrs>({
+    kernelName: `TfjsLossesCycleMeanDistance${suffix}`,
+    inputNames: names,
+    kernels: hostKernels((simd) => ({ inputNames: names, outputShapes: () => [[]], fill: meanDistanceFill(simd) })),
+    composed: (xs, attrs) => composedMeanDistance(xs, attrs),
+    // One kernel for every gradient, unless the backward pass is itself differentiated: then tfjs ops.
+    gradient: ([dy], saved, attrs) => (backwardIsRecorded() ? weightedGradients(saved, dy, attrs) : gradOp([...saved, dy], attrs)),
+  });
+}
+
+const onePair = defineMeanDistance(1, '');
+const twoPairs = defineMeanDistance(2, 'Pair');
+
 /**
- * `mean(dist(a, b))` as one kernel on cpu (a single pass in float64), the
- * composed form on wasm and webgpu. On cpu its gradient is one kernel too,
- * unless the backward pass is itself differentiated: then it is made of tfjs ops.
+ * weight mean(dist(a, b)), a scalar: one kernel on cpu and wasm (and one for
+ * both gradients), the composed form elsewhere.
  */
-export const meanDistanceOp = defineFusedOp<MeanDistanceAttrs>({
-  kernelName: 'TfjsLossesCycleMeanDistance',
-  inputNames: ['a', 'b'],
-  // wasm: its SIMD elementwise kernels beat a JavaScript loop over copies of
-  // the inputs, so it runs the composed form, as webgpu does.
-  kernels: { cpu: () => hostKernelFunc('cpu', ['a', 'b'], meanDistanceHost) },
-  composed: ([a, b], attrs) => composedMeanDistance(a, b, attrs),
-  gradient: ([dy], [a, b], attrs) => {
-    if (!backwardIsRecorded()) return meanDistanceGradOp([a, b, dy], attrs);
-    const da = gradientA(a, b, dy, attrs);
-    return [da, tf.neg(da)];
-  },
-});
+export function meanDistance(a: tf.Tensor, b: tf.Tensor, distance: CycleDistance, beta: number, weight = 1): tf.Tensor {
+  return onePair([a, b], { distance, beta, weights: [weight] })[0];
+}
+
+/**
+ * wa mean(dist(a, b)) + wc mean(dist(c, d)), a scalar: one kernel on cpu
+ * and wasm, and one more for all four gradients.
+ */
+export function meanDistance2(a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor, distance: CycleDistance, beta: number, wa: number, wc: number): tf.Tensor {
+  return twoPairs([a, b, c, d], { distance, beta, weights: [wa, wc] })[0];
+}
