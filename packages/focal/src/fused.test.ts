@@ -7,7 +7,7 @@ import { withComposedOps } from '@tfjs-losses/core';
 import { expectClose, expectNoLeak, randomTensor, toArray } from '@tfjs-losses/test-utils';
 import { sigmoidFocalLoss, softmaxFocalLoss, type SigmoidFocalLossOptions, type SoftmaxFocalLossOptions } from './index';
 import { sigmoidFocalBackward, sigmoidFocalOp, sigmoidFocalSumOp } from './kernels/sigmoid-focal.kernel';
-import { softmaxFocalBackward, softmaxFocalOp } from './kernels/softmax-focal.kernel';
+import { softmaxFocalBackward, softmaxFocalOp, softmaxFocalSumOp } from './kernels/softmax-focal.kernel';
 
 /** Value and gradients of f on both paths. */
 function bothPaths(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[]) {
@@ -49,13 +49,24 @@ describe(`fused kernels vs composed ops on ${tf.getBackend()}`, () => {
     const summed = tf.getBackend() !== 'webgpu';
     expect(sigmoidFocalSumOp.isFused()).toBe(summed);
     expect(sig).toContain(summed ? 'TfjsLossesSigmoidFocalSum' : 'TfjsLossesSigmoidFocal');
-    expect(sig).toContain('TfjsLossesSigmoidFocalGrad');
+    // cpu and wasm: the summing kernel computes the gradient too; webgpu runs the backward kernel.
+    if (summed) expect(sig).not.toContain('TfjsLossesSigmoidFocalGrad');
+    else expect(sig).toContain('TfjsLossesSigmoidFocalGrad');
     const weighted = await kernelNames(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => sigmoidFocalLoss(a, b, { weights: [2] }))([x, soft]));
     expect(weighted).toContain('TfjsLossesSigmoidFocal');
     expect(weighted).toContain('TfjsLossesSigmoidFocalGrad');
     const smx = await kernelNames(() => tf.grad((a: tf.Tensor) => softmaxFocalLoss(a, tf.zeros([37], 'int32')))(x));
-    expect(smx).toContain('TfjsLossesSoftmaxFocal');
-    expect(smx).toContain('TfjsLossesSoftmaxFocalGrad');
+    expect(softmaxFocalSumOp.isFused()).toBe(summed);
+    if (summed) {
+      expect(smx).toContain('TfjsLossesSoftmaxFocalSum');
+      expect(smx).not.toContain('TfjsLossesSoftmaxFocalGrad');
+    } else {
+      expect(smx).toContain('TfjsLossesSoftmaxFocal');
+      expect(smx).toContain('TfjsLossesSoftmaxFocalGrad');
+    }
+    const smxNone = await kernelNames(() => tf.grad((a: tf.Tensor) => softmaxFocalLoss(a, tf.zeros([37], 'int32'), { reduction: 'none' }))(x));
+    expect(smxNone).toContain('TfjsLossesSoftmaxFocal');
+    expect(smxNone).toContain('TfjsLossesSoftmaxFocalGrad');
     const composed = await kernelNames(() => withComposedOps(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => sigmoidFocalLoss(a, b))([x, soft])));
     expect(composed.some((n) => n.startsWith('TfjsLosses'))).toBe(false);
   });
@@ -119,7 +130,59 @@ describe(`fused kernels vs composed ops on ${tf.getBackend()}`, () => {
     await expectSame((a) => softmaxFocalLoss(a, y3, { reduction: 'sum', gamma: 1 }), [randomTensor([6, 13, 7], 27, -3, 3)]);
   });
 
+  it('a scaled loss (upstream gradient other than 1) and a sum of two losses', async () => {
+    await expectSame((a, b) => tf.mul(sigmoidFocalLoss(a, b), 0.3), [x, soft]);
+    await expectSame((a, b) => tf.add(sigmoidFocalLoss(a, b, { reduction: 'sum' }), sigmoidFocalLoss(tf.mul(a, 0.5), b)), [x, soft]);
+    const y = tf.maximum(labels, 0);
+    await expectSame((a) => tf.mul(softmaxFocalLoss(a, y, { alpha: 0.4 }), -2.5), [x]);
+    await expectSame((a) => tf.add(softmaxFocalLoss(a, y), softmaxFocalLoss(tf.mul(a, 2), y, { reduction: 'sum', gamma: 0.5 })), [x]);
+  });
+
+  it('summing ops: a call without a tape computes no gradient outputs and gives the same value', async () => {
+    const sig = sigmoidFocalSumOp([x, soft], { alpha: 0.25, gamma: 2, divisor: 7, withGrad: false });
+    const sigTaped = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => sigmoidFocalLoss(a, b, { avgFactor: 7 }))([x, soft]);
+    await expectClose(sig[0], sigTaped.value);
+    const y = tf.maximum(labels, 0);
+    const smx = softmaxFocalSumOp([x, y, tf.ones([11])], { gamma: 2, divisor: 1, withGrad: false });
+    await expectClose(smx[0], softmaxFocalLoss(x, y, { reduction: 'sum' }));
+    if (tf.getBackend() !== 'webgpu') {
+      expect(sig.length).toBe(3);
+      expect(sig[1].size + sig[2].size + smx[1].size).toBe(0);
+    }
+  });
+
+  it('summing ops whose forward pass kept no gradient recompute it (differentiated directly)', async () => {
+    const attrs = { alpha: 0.25, gamma: 2, divisor: 5, withGrad: false };
+    const direct = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.mul(sigmoidFocalSumOp([a, b], attrs)[0], 1.5))([x, soft]);
+    const viaLoss = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.mul(sigmoidFocalLoss(a, b, { avgFactor: 5 }), 1.5))([x, soft]);
+    for (let i = 0; i < 2; i++) await expectClose(direct[i], viaLoss[i]);
+    const y = tf.maximum(labels, 0);
+    const alpha = tf.ones([11]);
+    const smx = tf.grad((a: tf.Tensor) => tf.mul(softmaxFocalSumOp([a, y, alpha], { gamma: 2, divisor: 3, withGrad: false })[0], 1.5))(x);
+    await expectClose(smx, tf.grad((a: tf.Tensor) => tf.mul(softmaxFocalLoss(a, y, { avgFactor: 3 }), 1.5))(x));
+  });
+
+  it('softmaxFocalLoss with logit gaps beyond float64 exp range (the kernels change reference)', async () => {
+    const wide = tf.tensor2d([
+      [1000, 0, -500, 2],
+      [-1000, 0, 3, 1],
+      [0, 800, -800, 1],
+      [5, -3, 700, 699.5],
+    ]);
+    const y = tf.tensor1d([0, 0, 1, 3], 'int32');
+    for (const gamma of [0, 0.5, 2]) {
+      await expectSame((a) => softmaxFocalLoss(a, y, { gamma }), [wide]);
+      await expectSame((a) => softmaxFocalLoss(a, y, { gamma, reduction: 'none' }), [wide]);
+    }
+  });
+
   it('leaks no tensors on the fused path', () => {
+    const y = tf.maximum(labels, 0);
+    expectNoLeak(() => sigmoidFocalLoss(x, soft));
+    expectNoLeak(() => softmaxFocalLoss(x, y));
+    expectNoLeak(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.mul(sigmoidFocalLoss(a, b), 2))([x, soft]));
+    expectNoLeak(() => tf.grad((a: tf.Tensor) => tf.mul(softmaxFocalLoss(a, y), 2))(x));
+    expectNoLeak(() => tf.grad((a: tf.Tensor) => softmaxFocalLoss(a, y))(x));
     expectNoLeak(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => sigmoidFocalLoss(a, b))([x, soft]));
     expectNoLeak(() => tf.grad((a: tf.Tensor) => softmaxFocalLoss(a, labels, { ignoreIndex: -1 }))(x));
   });

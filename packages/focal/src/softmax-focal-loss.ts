@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { formatShape, inputs, reduce, type ArgChecker, type KerasLoss, type TensorLike, type WeightedReductionOptions } from '@tfjs-losses/core';
-import { softmaxFocalDistribution, softmaxFocalOp } from './kernels/softmax-focal.kernel';
+import { describeValue, formatShape, inputs, reduce, type ArgChecker, type KerasLoss, type TensorLike, type WeightedReductionOptions } from '@tfjs-losses/core';
+import { softmaxFocalDistribution, softmaxFocalOp, softmaxFocalSum } from './kernels/softmax-focal.kernel';
 import { oneHotFloat } from './kernels/stable';
 
 /** Options of {@link softmaxFocalLoss}. */
@@ -92,8 +92,19 @@ export function softmaxFocalLoss(logits: TensorLike, labels: TensorLike, options
     const w = arg.weights(weights, lossShape);
 
     const N = lossShape.reduce((a, b) => a * b, 1);
-    const x2 = tf.reshape(x, [N, C]);
-    const y1 = tf.reshape(y, [N]);
+    const x2 = x.rank === 2 ? x : tf.reshape(x, [N, C]);
+    const y1 = y.rank === 1 ? y : tf.reshape(y, [N]);
+    if (w === undefined && reduction !== 'none' && ignoreIndex === undefined && labelSmoothing === 0 && C > 1) {
+      // Unweighted 'sum' and 'mean' over every row: one summing op (see its note).
+      if (avgFactor !== undefined && (typeof avgFactor !== 'number' || !(avgFactor > 0))) {
+        arg.fail('avgFactor', `must be a number > 0; got ${describeValue(avgFactor)}.`);
+      }
+      if (avgFactor !== undefined && reduction !== 'mean') {
+        arg.fail('avgFactor', `only applies to reduction "mean"; got reduction ${JSON.stringify(reduction)}.`);
+      }
+      const divisor = reduction === 'sum' ? 1 : (avgFactor ?? Math.max(N, 1));
+      return softmaxFocalSum(x2, y1, alphaVec, { gamma, divisor });
+    }
     const valid = ignoreIndex === undefined ? undefined : tf.notEqual(y1, ignoreIndex);
     // Ignored rows get label -1, which the op treats as "no loss, no gradient".
     const safe = valid ? tf.where(valid, y1, tf.fill([N], -1, 'int32')) : y1;

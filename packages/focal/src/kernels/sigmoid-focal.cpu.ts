@@ -1,96 +1,127 @@
-import type { HostArray, HostOutput } from '@tfjs-losses/core';
 import type * as tf from '@tensorflow/tfjs-core';
-import type { SigmoidFocalAttrs } from './sigmoid-focal.kernel';
+import { expF64, log1pUnit } from './fast-math';
 
 /*
- * Typed-array kernels (cpu and wasm backends): one loop forward, one loop
- * backward, in float64 arithmetic. With p and q = 1 - p both formed from
+ * Typed-array kernels (cpu and wasm backends, through core's fillKernelFunc:
+ * the arrays are the backend's own memory, no copies), one pass over the
+ * elements in float64 arithmetic. With p and q = 1 - p both formed from
  * e = exp(-|x|) there is no cancellation, and float64 keeps m = 1 - p_t
  * representable up to |x| ~ 745; beyond that m is 0, and the limits below
  * (m^gamma = 0, ce / m -> 1) are exact.
+ *
+ * All three kernels run one loop, `focalPass`, which writes whichever of
+ * loss, d/dlogits and d/dtargets it is given arrays for. gamma = 2 (the
+ * default) is written out: m^2 needs no Math.pow, and the gradient's
+ * m^gamma * gamma ce / m becomes 2 m ce with no division.
  */
 
-function attrsOf(attrs: tf.NamedAttrMap): SigmoidFocalAttrs {
-  return attrs as unknown as SigmoidFocalAttrs;
-}
+type Floats = Float32Array;
 
-/** m^gamma with the common exponents spelled out (Math.pow is slow). */
-function powGamma(m: number, gamma: number): number {
-  if (gamma === 2) return m * m;
-  if (gamma === 1) return m;
-  if (gamma === 0) return 1;
-  return Math.pow(m, gamma);
-}
-
-/** The loss of one element (see the formulas in sigmoid-focal.kernel.ts). */
-function elementLoss(x: number, t: number, alpha: number, gamma: number): number {
-  const e = Math.exp(-Math.abs(x));
-  const l = Math.log1p(e);
-  const inv = 1 / (1 + e);
-  const p = x >= 0 ? inv : e * inv;
-  const q = x >= 0 ? e * inv : inv;
-  const ce = (1 - t) * ((x > 0 ? x : 0) + l) + t * ((x < 0 ? -x : 0) + l);
-  const loss = powGamma((1 - t) * p + t * q, gamma) * ce;
-  return alpha >= 0 ? loss * (1 - alpha + (2 * alpha - 1) * t) : loss;
-}
-
-/** Per-element loss. Inputs: logits, targets. */
-export function sigmoidFocalForwardHost([x, t]: HostArray[], attrs: tf.NamedAttrMap): HostOutput[] {
-  const { alpha, gamma } = attrsOf(attrs);
-  const xv = x.values;
-  const tv = t.values;
-  const out = new Float32Array(xv.length);
-  for (let i = 0; i < xv.length; i++) out[i] = elementLoss(xv[i], tv[i], alpha, gamma);
-  return [{ values: out, shape: x.shape, dtype: 'float32' }];
-}
-
-/** Sum of the per-element losses, accumulated in float64. Inputs: logits, targets. */
-export function sigmoidFocalSumHost([x, t]: HostArray[], attrs: tf.NamedAttrMap): HostOutput[] {
-  const { alpha, gamma } = attrsOf(attrs);
-  const xv = x.values;
-  const tv = t.values;
+/**
+ * One pass over the elements of logits `xv` and targets `tv`. Writes the
+ * per-element loss into `loss`, and d/dlogits, d/dtargets of
+ * sum(dy * loss) into `dx`, `dt` (each skipped when null). dy is `dv[i]`, or
+ * `dv[0]` when `scalarDy`, or 1 when `dv` is null, times `gradScale`.
+ * Returns the sum of the losses (float64).
+ */
+function focalPass(
+  xv: Floats,
+  tv: Floats,
+  alpha: number,
+  gamma: number,
+  loss: Floats | null,
+  dx: Floats | null,
+  dt: Floats | null,
+  dv: Floats | null,
+  scalarDy: boolean,
+  gradScale: number,
+): number {
+  const n = xv.length;
+  const useAlpha = alpha >= 0;
+  const a0 = useAlpha ? 1 - alpha : 1;
+  const slope = useAlpha ? 2 * alpha - 1 : 0;
+  const square = gamma === 2;
+  const grads = dx !== null && dt !== null;
+  const perElementDy = dv !== null && !scalarDy;
+  const g0 = (dv === null ? 1 : dv[0]) * gradScale;
   let total = 0;
-  for (let i = 0; i < xv.length; i++) total += elementLoss(xv[i], tv[i], alpha, gamma);
-  return [{ values: Float32Array.of(total), shape: [], dtype: 'float32' }];
+  for (let i = 0; i < n; i++) {
+    const x = xv[i];
+    const t = tv[i];
+    // Branch-free on the sign of x (random signs would defeat the branch
+    // predictor): b is 1 for x < 0, else 0, and each blend below has one
+    // exact term 0.
+    const b = (x < 0) as unknown as number | 0;
+    const e = expF64(-Math.abs(x));
+    const inv = 1 / (1 + e);
+    const l = log1pUnit(e);
+    const p = inv * (b * e + (1 - b));
+    const q = inv * ((1 - b) * e + b);
+    const spPos = (1 - b) * x + l;
+    const spNeg = l - b * x;
+    const ce = (1 - t) * spPos + t * spNeg;
+    const m = (1 - t) * p + t * q;
+    const w = square ? m * m : gamma === 1 ? m : gamma === 0 ? 1 : Math.pow(m, gamma);
+    const a = a0 + slope * t;
+    const li = a * w * ce;
+    total += li;
+    if (loss !== null) loss[i] = li;
+    if (grads) {
+      // w * gamma * ce / m; where m = 0 (saturated hard target) ce / m -> 1.
+      const wgr = square ? 2 * m * ce : gamma === 0 ? 0 : w * gamma * (m > 0 ? ce / m : 1);
+      const g = perElementDy ? dv[i] * gradScale : g0;
+      dx[i] = a * (wgr * p * q * (1 - 2 * t) + w * (p - t)) * g;
+      dt[i] = (w * slope * ce + a * (wgr * (q - p) - w * x)) * g;
+    }
+  }
+  return total;
+}
+
+interface SigmoidAttrs {
+  alpha: number;
+  gamma: number;
+}
+
+function attrsOf(attrs: tf.NamedAttrMap): SigmoidAttrs {
+  return attrs as unknown as SigmoidAttrs;
+}
+
+/** Per-element loss. Inputs: logits, targets; output: the loss. */
+export function sigmoidFocalForwardFill(inputs: ArrayLike<number>[], outputs: ArrayLike<number>[], attrs: tf.NamedAttrMap): void {
+  const { alpha, gamma } = attrsOf(attrs);
+  focalPass(inputs[0] as Floats, inputs[1] as Floats, alpha, gamma, outputs[0] as Floats, null, null, null, false, 1);
 }
 
 /**
- * Gradients (logits, targets) of sum(dy * loss). Inputs: logits, targets, dy,
- * where dy has the shape of logits or is a scalar (the gradient of the sum).
+ * Sum of the per-element losses divided by `divisor`, and, when `withGrad`,
+ * the gradients of that (d/dlogits, d/dtargets) for an upstream gradient of
+ * 1; without `withGrad` those two outputs are empty. Inputs: logits,
+ * targets.
  */
-export function sigmoidFocalBackwardHost([x, t, dy]: HostArray[], attrs: tf.NamedAttrMap): HostOutput[] {
+export function sigmoidFocalSumFill(inputs: ArrayLike<number>[], outputs: ArrayLike<number>[], attrs: tf.NamedAttrMap): void {
   const { alpha, gamma } = attrsOf(attrs);
-  const xv = x.values;
-  const tv = t.values;
-  const dv = dy.values;
-  const n = xv.length;
-  const scalarDy = dv.length === 1 && n !== 1;
-  const dx = new Float32Array(n);
-  const dt = new Float32Array(n);
-  const useAlpha = alpha >= 0;
-  const alphaSlope = useAlpha ? 2 * alpha - 1 : 0;
-  for (let i = 0; i < n; i++) {
-    const xi = xv[i];
-    const ti = tv[i];
-    const e = Math.exp(-Math.abs(xi));
-    const l = Math.log1p(e);
-    const inv = 1 / (1 + e);
-    const p = xi >= 0 ? inv : e * inv;
-    const q = xi >= 0 ? e * inv : inv;
-    const spPos = (xi > 0 ? xi : 0) + l;
-    const spNeg = (xi < 0 ? -xi : 0) + l;
-    const ce = (1 - ti) * spPos + ti * spNeg;
-    const m = (1 - ti) * p + ti * q;
-    const w = powGamma(m, gamma);
-    // gamma * ce / m; both vanish together only for hard targets, where the ratio tends to 1.
-    const gr = gamma * (m > 0 ? ce / m : 1);
-    const a = useAlpha ? 1 - alpha + alphaSlope * ti : 1;
-    const g = scalarDy ? dv[0] : dv[i];
-    dx[i] = a * w * (gr * p * q * (1 - 2 * ti) + p - ti) * g;
-    dt[i] = w * (alphaSlope * ce + a * (gr * (q - p) - xi)) * g;
-  }
-  return [
-    { values: dx, shape: x.shape, dtype: 'float32' },
-    { values: dt, shape: x.shape, dtype: 'float32' },
-  ];
+  const divisor = attrs.divisor as number;
+  const withGrad = attrs.withGrad as boolean;
+  const [total, dx, dt] = outputs as Floats[];
+  const sum = focalPass(inputs[0] as Floats, inputs[1] as Floats, alpha, gamma, null, withGrad ? dx : null, withGrad ? dt : null, null, false, 1 / divisor);
+  total[0] = sum / divisor;
+}
+
+/**
+ * Gradients (logits, targets) of sum(dy * loss). Inputs: logits, targets,
+ * dy, where dy has the shape of logits or is a scalar (the gradient of the sum).
+ */
+export function sigmoidFocalBackwardFill(inputs: ArrayLike<number>[], outputs: ArrayLike<number>[], attrs: tf.NamedAttrMap): void {
+  const { alpha, gamma } = attrsOf(attrs);
+  const [x, t, dy] = inputs as Floats[];
+  const scalarDy = dy.length === 1 && x.length !== 1;
+  focalPass(x, t, alpha, gamma, null, outputs[0] as Floats, outputs[1] as Floats, dy, scalarDy, 1);
+}
+
+/** `values * dy` for a scalar dy. Inputs: values, dy. */
+export function scaleFill(inputs: ArrayLike<number>[], outputs: ArrayLike<number>[]): void {
+  const v = inputs[0] as Floats;
+  const s = (inputs[1] as Floats)[0];
+  const out = outputs[0] as Floats;
+  for (let i = 0; i < v.length; i++) out[i] = v[i] * s;
 }

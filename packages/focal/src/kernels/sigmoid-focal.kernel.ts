@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { accurateSum, defineFusedOp, hostKernelFunc } from '@tfjs-losses/core';
-import { sigmoidFocalBackwardHost, sigmoidFocalForwardHost, sigmoidFocalSumHost } from './sigmoid-focal.cpu';
+import { accurateSum, defineFusedOp, fillKernelFunc, type FillKernelSpec, type HostBackendName } from '@tfjs-losses/core';
+import { scaledGradients } from './scale.kernel';
+import { sigmoidFocalBackwardFill, sigmoidFocalForwardFill, sigmoidFocalSumFill } from './sigmoid-focal.cpu';
 import { sigmoidFocalBackwardWebGPU, sigmoidFocalForwardWebGPU } from './sigmoid-focal.webgpu';
 import { logAddExp, logOrZero, logSoftplus } from './stable';
 
@@ -81,6 +82,18 @@ export function sigmoidFocalBackwardComposed(x: tf.Tensor, t: tf.Tensor, dy: tf.
   });
 }
 
+const backwardSpec: FillKernelSpec = {
+  inputNames: ['logits', 'targets', 'dy'],
+  outputShapes: ([x]) => [x, x],
+  fill: sigmoidFocalBackwardFill,
+};
+
+const forwardSpec: FillKernelSpec = {
+  inputNames: ['logits', 'targets'],
+  outputShapes: ([x]) => [x],
+  fill: sigmoidFocalForwardFill,
+};
+
 /**
  * Backward as its own op: fused where a kernel exists, composed elsewhere.
  * Inputs logits, targets and dy, where dy has the loss's shape or is a scalar.
@@ -89,8 +102,8 @@ export const sigmoidFocalBackward = defineFusedOp<SigmoidFocalAttrs>({
   kernelName: 'TfjsLossesSigmoidFocalGrad',
   inputNames: ['logits', 'targets', 'dy'],
   kernels: {
-    cpu: () => hostKernelFunc('cpu', ['logits', 'targets', 'dy'], sigmoidFocalBackwardHost),
-    wasm: () => hostKernelFunc('wasm', ['logits', 'targets', 'dy'], sigmoidFocalBackwardHost),
+    cpu: () => fillKernelFunc('cpu', backwardSpec),
+    wasm: () => fillKernelFunc('wasm', backwardSpec),
     webgpu: () => sigmoidFocalBackwardWebGPU,
   },
   composed: ([x, t, dy], attrs) => sigmoidFocalBackwardComposed(x, t, dy, attrs),
@@ -116,28 +129,68 @@ export const sigmoidFocalOp = defineFusedOp<SigmoidFocalAttrs>({
   kernelName: 'TfjsLossesSigmoidFocal',
   inputNames: ['logits', 'targets'],
   kernels: {
-    cpu: () => hostKernelFunc('cpu', ['logits', 'targets'], sigmoidFocalForwardHost),
-    wasm: () => hostKernelFunc('wasm', ['logits', 'targets'], sigmoidFocalForwardHost),
+    cpu: () => fillKernelFunc('cpu', forwardSpec),
+    wasm: () => fillKernelFunc('wasm', forwardSpec),
     webgpu: () => sigmoidFocalForwardWebGPU,
   },
   composed: composedSigmoidFocal,
   gradient: ([dy], [x, t], attrs) => sigmoidFocalBackward([x, t, dy], attrs),
 });
 
+/** Attributes of {@link sigmoidFocalSumOp}. */
+export interface SigmoidFocalSumAttrs extends SigmoidFocalAttrs {
+  /** The sum is divided by this (1 for 'sum', the element count or avgFactor for 'mean'). */
+  divisor: number;
+  /**
+   * Whether the kernel also writes the gradients (for an upstream gradient
+   * of 1) as its second and third outputs; see {@link sigmoidFocalSum}.
+   */
+  withGrad: boolean;
+}
+
+const sumSpec: FillKernelSpec = {
+  inputNames: ['logits', 'targets'],
+  outputShapes: ([x], attrs) => [[], attrs.withGrad ? x : [0], attrs.withGrad ? x : [0]],
+  fill: sigmoidFocalSumFill,
+};
+
+function sumKernel(backend: HostBackendName): tf.KernelFunc {
+  return fillKernelFunc(backend, sumSpec);
+}
+
 /**
- * The sum of the per-element losses as one op (output a scalar). Where it has
- * a kernel, its gradient hands the scalar upstream gradient straight to the
- * backward kernel: tfjs's own Sum gradient would first broadcast it with a
- * full-size Multiply, which on the cpu backend costs more than the whole
- * fused loss. Elsewhere it is the elementwise op followed by a sum.
+ * The sum of the per-element losses divided by `divisor`, as one op with a
+ * scalar output. On cpu and wasm, while a gradient is being recorded, the
+ * kernel also computes the gradients in the same pass (it has every
+ * intermediate at hand) and keeps them as extra outputs; the backward step
+ * then only scales them by the upstream gradient (or, when that is 1, hands
+ * them over as they are). Elsewhere it is the elementwise op, a sum and a
+ * division.
  */
-export const sigmoidFocalSumOp = defineFusedOp<SigmoidFocalAttrs>({
+export const sigmoidFocalSumOp = defineFusedOp<SigmoidFocalSumAttrs>({
   kernelName: 'TfjsLossesSigmoidFocalSum',
   inputNames: ['logits', 'targets'],
   kernels: {
-    cpu: () => hostKernelFunc('cpu', ['logits', 'targets'], sigmoidFocalSumHost),
-    wasm: () => hostKernelFunc('wasm', ['logits', 'targets'], sigmoidFocalSumHost),
+    cpu: () => sumKernel('cpu'),
+    wasm: () => sumKernel('wasm'),
   },
-  composed: ([x, t], attrs) => accurateSum(sigmoidFocalOp([x, t], attrs)[0]),
-  gradient: ([dy], [x, t], attrs) => sigmoidFocalBackward([x, t, dy], attrs),
+  composed: ([x, t], { alpha, gamma, divisor }) => {
+    const total = accurateSum(sigmoidFocalOp([x, t], { alpha, gamma })[0]);
+    return divisor === 1 ? total : tf.div(total, divisor);
+  },
+  saveOutputs: [false, true, true],
+  gradient: ([dy], [x, t, dx, dt], { alpha, gamma, divisor }) => {
+    if (dx.size > 0) return scaledGradients([dx, dt], dy);
+    // The forward pass ran without a tape (its gradients were not kept): recompute.
+    return sigmoidFocalBackward([x, t, divisor === 1 ? dy : tf.div(dy, divisor)], { alpha, gamma });
+  },
 });
+
+/**
+ * {@link sigmoidFocalSumOp} with `withGrad` set from whether a gradient is
+ * being recorded, so that a forward-only call computes no gradients.
+ */
+export function sigmoidFocalSum(x: tf.Tensor, t: tf.Tensor, attrs: SigmoidFocalAttrs & { divisor: number }): tf.Tensor {
+  const [total] = sigmoidFocalSumOp([x, t], { ...attrs, withGrad: tf.engine().isTapeOn() });
+  return total;
+}

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { SigmoidFocalAttrs } from './sigmoid-focal.kernel';
-import { MAIN, WGSL_HELPERS, WORKGROUP_SIZE, dispatchFor, type ProgramUniforms, type WebGPUBackendLike, type WebGPUProgramLike } from './webgpu-program';
+import { WGSL_MAIN, WGSL_MATH, elementwiseLayout, type ProgramUniforms, type WebGPUBackendLike, type WebGPUProgram } from '@tfjs-losses/core';
 
 /*
  * Elementwise WGSL programs, one invocation per element, float32. Hard
@@ -12,16 +12,16 @@ import { MAIN, WGSL_HELPERS, WORKGROUP_SIZE, dispatchFor, type ProgramUniforms, 
  */
 
 const COMMON = `
-${WGSL_HELPERS}
+${WGSL_MATH}
 // softplus(z) / sigmoid(z), which tends to 1 as z -> -inf.
 fn focalRatio(z : f32) -> f32 {
   if (z < -15.0) { return 1.0 + 0.5 * exp(z); }
-  return focalSoftplus(z) * (1.0 + exp(-z));
+  return lossSoftplus(z) * (1.0 + exp(-z));
 }
 struct FocalTerms { p : f32, q : f32, ce : f32, logm : f32, r : f32 };
 fn focalTerms(x : f32, t : f32) -> FocalTerms {
   let e = exp(-abs(x));
-  let l = focalLog1p(e);
+  let l = lossLog1p(e);
   let spPos = max(x, 0.0) + l;
   let spNeg = max(-x, 0.0) + l;
   let inv = 1.0 / (1.0 + e);
@@ -51,22 +51,26 @@ fn focalTerms(x : f32, t : f32) -> FocalTerms {
 
 type Mode = 'forward' | 'dLogits' | 'dTargets';
 
-class SigmoidFocalProgram implements WebGPUProgramLike {
+class SigmoidFocalProgram implements WebGPUProgram {
   variableNames: string[];
   outputShape: number[];
   shaderKey: string;
   dispatchLayout: { x: number[] };
   dispatch: [number, number, number];
-  workgroupSize = WORKGROUP_SIZE;
-  size = true;
+  workgroupSize: [number, number, number];
+  size?: boolean;
   uniforms = 'alpha : f32, gamma : f32,';
 
   constructor(shape: number[], readonly mode: Mode, readonly scalarDy = false) {
     this.variableNames = mode === 'forward' ? ['logits', 'targets'] : ['logits', 'targets', 'dy'];
-    this.outputShape = shape;
     this.shaderKey = `tfjsLossesSigmoidFocal_${mode}${scalarDy ? '_scalarDy' : ''}`;
-    this.dispatchLayout = { x: shape.map((_, i) => i) };
-    this.dispatch = dispatchFor(shape.reduce((a, b) => a * b, 1));
+    ({
+      outputShape: this.outputShape,
+      dispatchLayout: this.dispatchLayout,
+      dispatch: this.dispatch,
+      workgroupSize: this.workgroupSize,
+      size: this.size,
+    } = elementwiseLayout(shape));
   }
 
   getUserCode(): string {
@@ -95,7 +99,7 @@ class SigmoidFocalProgram implements WebGPUProgramLike {
     }`;
     return `
 ${COMMON}
-${MAIN} {
+${WGSL_MAIN} {
   if (index < uniforms.size) {
     let x = f32(logits[index]);
     let t = f32(targets[index]);

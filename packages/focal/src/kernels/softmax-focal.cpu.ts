@@ -1,80 +1,143 @@
-import type { HostArray, HostOutput } from '@tfjs-losses/core';
 import type * as tf from '@tensorflow/tfjs-core';
-import type { SoftmaxFocalAttrs } from './softmax-focal.kernel';
+import { expF64, log1pUnit } from './fast-math';
 
 /*
- * Typed-array kernels (cpu and wasm backends), a row at a time in float64.
- * For a row z with label y: mo = max over the other classes, so = sum over
- * them of exp(z_k - mo), so log(1 - p_y) = mo + log(so) - lse with
- * lse = log(exp(z_y) + exp(mo) so): one exp per logit, no cancellation.
- * Labels outside [0, C) mark ignored rows (loss 0, gradient 0).
+ * Typed-array kernels (cpu and wasm backends, through core's fillKernelFunc),
+ * a row at a time in float64, one exp per logit.
+ *
+ * For a row z with label y and a reference r, so = sum over the classes
+ * k != y of exp(z_k - r) and L = log(so) + r - z_y = log((1 - p_y) / p_y), so
+ *
+ *   log p_y = -softplus(L),   log(1 - p_y) = L - softplus(L)
+ *
+ * with no cancellation anywhere. The reference is z_y itself (then the one
+ * pass over the row is all it takes) unless that makes `so` overflow or come
+ * near underflow (a logit gap beyond ~460); then the row is redone with r =
+ * the largest of the other logits, where 1 <= so <= C. Labels outside
+ * [0, C) mark ignored rows (loss 0, gradient 0).
+ *
+ * With g_y = -alpha_y w ((1 - p_y) - gamma p_y log p_y) dy, w = (1 - p_y)^gamma,
+ * the row's gradient is g_y at y and -g_y exp(z_k - r) / so elsewhere.
  */
 
-interface RowStats {
-  logpt: number;
-  /** log(1 - p_y) */
-  log1mpt: number;
-  /** sum over the other classes of exp(z_k - their max) */
-  so: number;
-}
+/** Rows whose `so` lies outside this range are redone with the other classes' maximum as reference. */
+const SO_MIN = 1e-200;
+const SO_MAX = 1e200;
 
 /**
- * Statistics of one row. When `exps` is given, exp(z_k - max over the others)
- * is left in it for k != y (the backward pass reuses them).
+ * Sum over k != y of exp(z[base + k] - r), each term also left in
+ * `exps[k]`. Two loops so that the label's column costs no test per class.
  */
-function rowStats(z: HostArray['values'], base: number, C: number, y: number, exps?: Float32Array): RowStats {
-  let mo = -Infinity;
-  for (let k = 0; k < C; k++) if (k !== y && z[base + k] > mo) mo = z[base + k];
+function sumOthers(z: Float32Array, base: number, C: number, y: number, r: number, exps: Float64Array): number {
   let so = 0;
-  for (let k = 0; k < C; k++) {
-    if (k === y) continue;
-    const ek = Math.exp(z[base + k] - mo);
+  for (let k = 0; k < y; k++) {
+    const ek = expF64(z[base + k] - r);
+    exps[k] = ek;
     so += ek;
-    if (exps) exps[base + k] = ek;
   }
-  const zy = z[base + y];
-  const M = zy > mo ? zy : mo;
-  const lse = M + Math.log(Math.exp(zy - M) + so * Math.exp(mo - M));
-  return { logpt: zy - lse, log1mpt: mo + Math.log(so) - lse, so };
-}
-
-/** Per-row loss. Inputs: logits [N, C], labels [N], alpha [C]. */
-export function softmaxFocalForwardHost([x, labels, alpha]: HostArray[], attrs: tf.NamedAttrMap): HostOutput[] {
-  const { gamma } = attrs as unknown as SoftmaxFocalAttrs;
-  const [N, C] = x.shape;
-  const out = new Float32Array(N);
-  const z = x.values;
-  for (let n = 0; n < N; n++) {
-    const y = labels.values[n];
-    // One class: p_y = 1 and the loss is 0.
-    if (y < 0 || y >= C || C === 1) continue;
-    const { logpt, log1mpt } = rowStats(z, n * C, C, y);
-    const w = gamma === 0 ? 1 : Math.exp(gamma * log1mpt);
-    out[n] = -alpha.values[y] * w * logpt;
+  for (let k = y + 1; k < C; k++) {
+    const ek = expF64(z[base + k] - r);
+    exps[k] = ek;
+    so += ek;
   }
-  return [{ values: out, shape: [N], dtype: 'float32' }];
+  return so;
 }
 
 /**
- * d/dlogits of sum(dy * loss). Inputs: logits [N, C], labels [N], alpha [C], dy [N].
- * With g_y = -alpha_y w ((1 - p_y) - gamma p_y log p_y) dy, the row's gradient
- * is g_y at y and -g_y softmax-over-the-others elsewhere.
+ * One pass over the rows of logits `z` [N, C] with `labels` [N] and class
+ * weights `alpha` [C]. Writes the per-row loss into `loss` and the gradient
+ * of sum(dy * loss) into `grad` [N, C] (each skipped when null), with dy =
+ * `dy[n]` (or 1 when `dy` is null) times `gradScale`. Returns the sum of the
+ * losses (float64). Every element of the given outputs is written.
  */
-export function softmaxFocalBackwardHost([x, labels, alpha, dy]: HostArray[], attrs: tf.NamedAttrMap): HostOutput[] {
-  const { gamma } = attrs as unknown as SoftmaxFocalAttrs;
-  const [N, C] = x.shape;
-  const out = new Float32Array(N * C);
-  const z = x.values;
+function softmaxFocalPass(
+  z: Float32Array,
+  labels: Int32Array,
+  alpha: Float32Array,
+  N: number,
+  C: number,
+  gamma: number,
+  loss: Float32Array | null,
+  grad: Float32Array | null,
+  dy: Float32Array | null,
+  gradScale: number,
+): number {
+  const exps = new Float64Array(C);
+  const square = gamma === 2;
+  let total = 0;
   for (let n = 0; n < N; n++) {
-    const y = labels.values[n];
-    if (y < 0 || y >= C || C === 1) continue;
+    const y = labels[n];
     const base = n * C;
-    const { logpt, log1mpt, so } = rowStats(z, base, C, y, out);
-    const w = gamma === 0 ? 1 : Math.exp(gamma * log1mpt);
-    const gy = -alpha.values[y] * w * (Math.exp(log1mpt) - gamma * Math.exp(logpt) * logpt) * dy.values[n];
-    const scale = -gy / so;
-    for (let k = 0; k < C; k++) out[base + k] *= scale;
-    out[base + y] = gy;
+    if (!(y >= 0 && y < C) || C === 1) {
+      // Ignored row, or one class (p_y = 1): loss 0, gradient 0.
+      if (loss !== null) loss[n] = 0;
+      if (grad !== null) grad.fill(0, base, base + C);
+      continue;
+    }
+    const zy = z[base + y];
+    let r = zy;
+    let so = sumOthers(z, base, C, y, r, exps);
+    if (!(so >= SO_MIN && so <= SO_MAX)) {
+      r = -Infinity;
+      for (let k = 0; k < C; k++) if (k !== y && z[base + k] > r) r = z[base + k];
+      so = sumOthers(z, base, C, y, r, exps);
+    }
+    // L = log((1 - p_y) / p_y); softplus(L) = max(L, 0) + log1p(exp(-|L|)).
+    const L = Math.log(so) + (r - zy);
+    const sp = (L > 0 ? L : 0) + log1pUnit(expF64(-Math.abs(L)));
+    const logpt = -sp;
+    const log1mpt = L - sp;
+    const oneMinusP = expF64(log1mpt);
+    const w = square ? oneMinusP * oneMinusP : gamma === 0 ? 1 : expF64(gamma * log1mpt);
+    const a = alpha[y];
+    const li = -a * w * logpt;
+    total += li;
+    if (loss !== null) loss[n] = li;
+    if (grad !== null) {
+      const g = (dy === null ? 1 : dy[n]) * gradScale;
+      const gy = -a * w * (oneMinusP - gamma * expF64(logpt) * logpt) * g;
+      const s = -gy / so;
+      for (let k = 0; k < C; k++) grad[base + k] = exps[k] * s;
+      grad[base + y] = gy;
+    }
   }
-  return [{ values: out, shape: [N, C], dtype: 'float32' }];
+  return total;
+}
+
+interface Rows {
+  z: Float32Array;
+  labels: Int32Array;
+  alpha: Float32Array;
+  N: number;
+  C: number;
+}
+
+function rowsOf(inputs: ArrayLike<number>[], shapes: number[][]): Rows {
+  const [N, C] = shapes[0];
+  return { z: inputs[0] as Float32Array, labels: inputs[1] as Int32Array, alpha: inputs[2] as Float32Array, N, C };
+}
+
+/** Per-row loss. Inputs: logits [N, C], labels [N], alpha [C]; output the loss [N]. */
+export function softmaxFocalForwardFill(inputs: ArrayLike<number>[], outputs: ArrayLike<number>[], attrs: tf.NamedAttrMap, shapes: number[][]): void {
+  const { z, labels, alpha, N, C } = rowsOf(inputs, shapes);
+  softmaxFocalPass(z, labels, alpha, N, C, attrs.gamma as number, outputs[0] as Float32Array, null, null, 1);
+}
+
+/**
+ * Sum of the per-row losses divided by `divisor`, and, when `withGrad`, its
+ * gradient d/dlogits [N, C] for an upstream gradient of 1 (else an empty
+ * second output). Inputs: logits [N, C], labels [N], alpha [C].
+ */
+export function softmaxFocalSumFill(inputs: ArrayLike<number>[], outputs: ArrayLike<number>[], attrs: tf.NamedAttrMap, shapes: number[][]): void {
+  const { z, labels, alpha, N, C } = rowsOf(inputs, shapes);
+  const divisor = attrs.divisor as number;
+  const grad = attrs.withGrad ? (outputs[1] as Float32Array) : null;
+  const sum = softmaxFocalPass(z, labels, alpha, N, C, attrs.gamma as number, null, grad, null, 1 / divisor);
+  (outputs[0] as Float32Array)[0] = sum / divisor;
+}
+
+/** d/dlogits of sum(dy * loss). Inputs: logits [N, C], labels [N], alpha [C], dy [N]. */
+export function softmaxFocalBackwardFill(inputs: ArrayLike<number>[], outputs: ArrayLike<number>[], attrs: tf.NamedAttrMap, shapes: number[][]): void {
+  const { z, labels, alpha, N, C } = rowsOf(inputs, shapes);
+  softmaxFocalPass(z, labels, alpha, N, C, attrs.gamma as number, null, outputs[0] as Float32Array, inputs[3] as Float32Array, 1);
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineFusedOp, hostKernelFunc } from '@tfjs-losses/core';
-import { softmaxFocalBackwardHost, softmaxFocalForwardHost } from './softmax-focal.cpu';
+import { accurateSum, defineFusedOp, fillKernelFunc, type FillKernelSpec } from '@tfjs-losses/core';
+import { scaledGradients } from './scale.kernel';
+import { softmaxFocalBackwardFill, softmaxFocalForwardFill, softmaxFocalSumFill } from './softmax-focal.cpu';
 import { softmaxFocalBackwardWebGPU, softmaxFocalForwardWebGPU } from './softmax-focal.webgpu';
 import { LOG_ZERO, oneHotFloat } from './stable';
 
@@ -66,13 +67,25 @@ export function softmaxFocalBackwardComposed(x: tf.Tensor, labels: tf.Tensor, al
   });
 }
 
+const backwardSpec: FillKernelSpec = {
+  inputNames: ['logits', 'labels', 'alpha', 'dy'],
+  outputShapes: ([x]) => [x],
+  fill: softmaxFocalBackwardFill,
+};
+
+const forwardSpec: FillKernelSpec = {
+  inputNames: ['logits', 'labels', 'alpha'],
+  outputShapes: ([x]) => [[x[0]]],
+  fill: softmaxFocalForwardFill,
+};
+
 /** Backward as its own op: fused where a kernel exists, composed elsewhere. */
 export const softmaxFocalBackward = defineFusedOp<SoftmaxFocalAttrs>({
   kernelName: 'TfjsLossesSoftmaxFocalGrad',
   inputNames: ['logits', 'labels', 'alpha', 'dy'],
   kernels: {
-    cpu: () => hostKernelFunc('cpu', ['logits', 'labels', 'alpha', 'dy'], softmaxFocalBackwardHost),
-    wasm: () => hostKernelFunc('wasm', ['logits', 'labels', 'alpha', 'dy'], softmaxFocalBackwardHost),
+    cpu: () => fillKernelFunc('cpu', backwardSpec),
+    wasm: () => fillKernelFunc('wasm', backwardSpec),
     webgpu: () => softmaxFocalBackwardWebGPU,
   },
   composed: ([x, labels, alpha, dy], attrs) => softmaxFocalBackwardComposed(x, labels, alpha, dy, attrs),
@@ -86,13 +99,65 @@ export const softmaxFocalOp = defineFusedOp<SoftmaxFocalAttrs>({
   kernelName: 'TfjsLossesSoftmaxFocal',
   inputNames: ['logits', 'labels', 'alpha'],
   kernels: {
-    cpu: () => hostKernelFunc('cpu', ['logits', 'labels', 'alpha'], softmaxFocalForwardHost),
-    wasm: () => hostKernelFunc('wasm', ['logits', 'labels', 'alpha'], softmaxFocalForwardHost),
+    cpu: () => fillKernelFunc('cpu', forwardSpec),
+    wasm: () => fillKernelFunc('wasm', forwardSpec),
     webgpu: () => softmaxFocalForwardWebGPU,
   },
   composed: ([x, labels, alpha], attrs) => softmaxFocalForwardComposed(x, labels, alpha, attrs),
   gradient: ([dy], [x, labels, alpha], attrs) => [softmaxFocalBackward([x, labels, alpha, dy], attrs)[0], undefined, undefined],
 });
+
+/** Attributes of {@link softmaxFocalSumOp}. */
+export interface SoftmaxFocalSumAttrs extends SoftmaxFocalAttrs {
+  /** The sum is divided by this (1 for 'sum', the row count or avgFactor for 'mean'). */
+  divisor: number;
+  /** Whether the kernel also writes the gradient (for an upstream gradient of 1) as its second output. */
+  withGrad: boolean;
+}
+
+const sumSpec: FillKernelSpec = {
+  inputNames: ['logits', 'labels', 'alpha'],
+  outputShapes: ([x], attrs) => [[], attrs.withGrad ? x : [0]],
+  fill: softmaxFocalSumFill,
+};
+
+/**
+ * The sum of the per-row losses divided by `divisor`, as one op with a
+ * scalar output (same inputs as {@link softmaxFocalOp}). On cpu and wasm,
+ * while a gradient is being recorded, the kernel also computes d/dlogits in
+ * the same pass (the exponentials it needs are at hand) and keeps it as a
+ * second output, which the backward step only scales by the upstream
+ * gradient (or hands over when that is 1). Elsewhere it is the per-row op, a
+ * sum and a division.
+ */
+export const softmaxFocalSumOp = defineFusedOp<SoftmaxFocalSumAttrs>({
+  kernelName: 'TfjsLossesSoftmaxFocalSum',
+  inputNames: ['logits', 'labels', 'alpha'],
+  kernels: {
+    cpu: () => fillKernelFunc('cpu', sumSpec),
+    wasm: () => fillKernelFunc('wasm', sumSpec),
+  },
+  composed: ([x, labels, alpha], { gamma, divisor }) => {
+    const total = accurateSum(softmaxFocalOp([x, labels, alpha], { gamma })[0]);
+    return divisor === 1 ? total : tf.div(total, divisor);
+  },
+  saveOutputs: [false, true],
+  gradient: ([dy], [x, labels, alpha, grad], { gamma, divisor }) => {
+    if (grad.size > 0) return [scaledGradients([grad], dy)[0], undefined, undefined];
+    // The forward pass ran without a tape (its gradient was not kept): recompute.
+    const dyRows = tf.broadcastTo(tf.reshape(divisor === 1 ? dy : tf.div(dy, divisor), [1]), [x.shape[0]]);
+    return [softmaxFocalBackward([x, labels, alpha, dyRows], { gamma })[0], undefined, undefined];
+  },
+});
+
+/**
+ * {@link softmaxFocalSumOp} with `withGrad` set from whether a gradient is
+ * being recorded, so that a forward-only call computes no gradient.
+ */
+export function softmaxFocalSum(x: tf.Tensor, labels: tf.Tensor, alpha: tf.Tensor, attrs: SoftmaxFocalAttrs & { divisor: number }): tf.Tensor {
+  const [total] = softmaxFocalSumOp([x, labels, alpha], { ...attrs, withGrad: tf.engine().isTapeOn() });
+  return total;
+}
 
 /**
  * The loss against target distributions y [N, C] (rows summing to 1):

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { SoftmaxFocalAttrs } from './softmax-focal.kernel';
-import { MAIN, WORKGROUP_SIZE, dispatchFor, type WebGPUBackendLike, type WebGPUProgramLike } from './webgpu-program';
+import { WGSL_MAIN, WORKGROUP_SIZE, dispatchFor, type WebGPUBackendLike, type WebGPUProgram } from '@tfjs-losses/core';
 
 /*
  * One invocation per row of logits [N, C], float32, the same row statistics
@@ -35,7 +35,7 @@ const ROW_STATS = `
   }
 `;
 
-class SoftmaxFocalProgram implements WebGPUProgramLike {
+class SoftmaxFocalProgram implements WebGPUProgram {
   variableNames: string[];
   outputShape: number[];
   shaderKey: string;
@@ -76,7 +76,7 @@ class SoftmaxFocalProgram implements WebGPUProgramLike {
   }
   setOutputAtIndex(index, -f32(alphas[y]) * exp(uniforms.gamma * log1mpt) * logpt);`;
     return `
-${MAIN} {
+${WGSL_MAIN} {
   if (index >= uniforms.labelsShape) { return; }
   ${ROW_STATS}
   ${body}
