@@ -77,11 +77,14 @@ export function infoNCE(
     // The temperature scales the [N, 1] norm factor of the queries only.
     const qs = l2Normalize(q, invT);
     const kn = l2Normalize(k);
-    const pos = tf.sum(tf.mul(qs, kn), 1);
     let perQuery: tf.Tensor;
     if (!negs) {
-      perQuery = tf.sub(matMulLogSumExp(qs, kn, undefined, { bias }), pos);
-    } else if (m === 0) {
+      // A cross-entropy over S = q̂ k̂ᵀ / T with target i: the positive logit
+      // is taken from S itself.
+      return reduce(matMulLogSumExp(qs, kn, undefined, { bias, targetShift: 0 }), reduction, undefined, { fn: 'infoNCE' });
+    }
+    const pos = tf.sum(tf.mul(qs, kn), 1);
+    if (m === 0) {
       // Only the positive: the loss is 0 (and stays connected to the inputs).
       perQuery = tf.mul(pos, 0);
     } else if (mode === 'unpaired') {

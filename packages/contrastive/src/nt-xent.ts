@@ -46,10 +46,9 @@ export function ntXent(z1: TensorLike, z2: TensorLike, options: NtXentOptions = 
     const za = l2Normalize(a);
     const zb = l2Normalize(b);
     const z = tf.concat([za, zb], 0);
-    // Positive logits in D-space: each row against the other view's row.
-    // (z·invT, as inside the similarity matrix, so that lse − pos cancels exactly where it should)
-    const pos = tf.sum(tf.mul(tf.mul(z, invT), tf.concat([zb, za], 0)), 1);
-    const lse = gramLogSumExp(z, invT, { excludeDiagonal: true });
-    return reduce(tf.sub(lse, pos), reduction, undefined, { fn: 'ntXent' });
+    // Row i's target is the other view, column (i + N) mod 2N of the same
+    // similarity matrix (so that lse − pos cancels exactly where it should).
+    const perAnchor = gramLogSumExp(z, invT, { excludeDiagonal: true, targetShift: n });
+    return reduce(perAnchor, reduction, undefined, { fn: 'ntXent' });
   });
 }

@@ -12,6 +12,13 @@ export interface RowLseOptions {
   bias?: tf.Tensor;
   /** `a [n]`: multiplies each row's value (default 1). */
   scale?: tf.Tensor;
+  /**
+   * A cross-entropy target: row i's value becomes lse_i − S_i,t(i) with
+   * t(i) = (i + targetShift) mod m, the logit taken from S itself so that
+   * it cancels exactly against the log-sum-exp. Not with `scale` or an
+   * extra logit.
+   */
+  targetShift?: number;
 }
 
 type Saved = { p: tf.Tensor; shareOfS?: tf.Tensor; shareOfX?: tf.Tensor; scale?: tf.Tensor };
@@ -24,8 +31,12 @@ const NO_BIAS = () => tf.scalar(0);
  * of the gradient).
  */
 function forward(logits: tf.Tensor, x: tf.Tensor | undefined, options: RowLseOptions) {
-  const { excludeDiagonal = false, bias, scale } = options;
-  const [lseS, p] = rowSoftmaxOp([logits, bias ?? NO_BIAS()], { excludeDiagonal });
+  const { excludeDiagonal = false, bias, scale, targetShift } = options;
+  const [lseS, p, picked] = rowSoftmaxOp([logits, bias ?? NO_BIAS()], { excludeDiagonal, targetShift: targetShift ?? -1 });
+  if (targetShift !== undefined) {
+    if (x || scale) throw new Error('contrastive-lse: a target goes with neither an extra logit nor a scale');
+    return { value: picked, saved: { p } as Saved };
+  }
   let lse = lseS;
   let shareOfS: tf.Tensor | undefined;
   let shareOfX: tf.Tensor | undefined;
@@ -92,6 +103,7 @@ function matMulAt(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
  * a_i · softmax_i(x). Dropped entries have softmax exactly 0.
  */
 export function rowLogSumExp(logits: tf.Tensor, x: tf.Tensor | undefined, options: RowLseOptions = {}): tf.Tensor {
+  if (options.targetShift !== undefined) throw new Error('rowLogSumExp: no target');
   let layout: Saved = { p: logits };
   const f = (s: tf.Tensor, xs: tf.Tensor | undefined, save: tf.GradSaveFunc) => {
     const { value, saved } = forward(s, xs, options);
@@ -121,6 +133,9 @@ export function rowLogSumExp(logits: tf.Tensor, x: tf.Tensor | undefined, option
  * pass) and g the row factor.
  */
 export function matMulLogSumExp(a: tf.Tensor, b: tf.Tensor, x: tf.Tensor | undefined, options: RowLseOptions = {}): tf.Tensor {
+  if (options.targetShift !== undefined && (options.targetShift !== 0 || a.shape[0] !== b.shape[0])) {
+    throw new Error('matMulLogSumExp: the only target is the diagonal of a square S');
+  }
   let layout: Saved = { p: a };
   const f = (aa: tf.Tensor, bb: tf.Tensor, xs: tf.Tensor | undefined, save: tf.GradSaveFunc) => {
     const { value, saved } = forward(matMulBt(aa, bb), xs, options);
@@ -132,8 +147,13 @@ export function matMulLogSumExp(a: tf.Tensor, b: tf.Tensor, x: tf.Tensor | undef
         const [sa, sb, ...rest] = kept;
         const sv = unpack(rest, layout);
         const g = rowFactor(dy, sv);
+        const ga = tf.mul(sa, g);
+        if (options.targetShift !== undefined) {
+          // S − T with T the identity: ∂A = g ⊙ (P·B − B), ∂B = Pᵀ·(g ⊙ A) − g ⊙ A.
+          return [tf.mul(tf.sub(tf.matMul(sv.p, sb), sb), g), tf.sub(matMulAt(sv.p, ga), ga)];
+        }
         const da = tf.mul(tf.matMul(sv.p, sb), g);
-        const db = matMulAt(sv.p, tf.mul(sa, g));
+        const db = matMulAt(sv.p, ga);
         return xs ? [da, db, extraGrad(dy, sv)] : [da, db];
       },
     };
@@ -166,7 +186,7 @@ export function gramLogSumExp(c: tf.Tensor, invT: number | tf.Tensor, options: R
         const sc = kept[0];
         const st = typeof it === 'number' ? it : kept[1];
         const sv = unpack(kept.slice(typeof it === 'number' ? 1 : 2), layout);
-        const k = symmetrizeOp([sv.p, tf.reshape(rowFactor(dy, sv), [-1])], {})[0];
+        const k = symmetrizeOp([sv.p, tf.reshape(rowFactor(dy, sv), [-1])], { targetShift: options.targetShift ?? -1 })[0];
         const w = tf.matMul(k, sc);
         const dc = tf.mul(w, st);
         if (typeof it === 'number') return dc;

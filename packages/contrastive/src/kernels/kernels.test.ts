@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { withComposedOps } from '@tfjs-losses/core';
 import { describe, expect, it } from 'vitest';
-import { expectClose, randomTensor, toArray } from '@tfjs-losses/test-utils';
+import { expectClose, expectNoLeak, gradCheck, randomTensor, toArray } from '@tfjs-losses/test-utils';
 import { EXCLUDED } from '../internal/excluded';
 import { infoNCE, ntXent, supervisedContrastiveLoss } from '../index';
 import { rowSoftmaxOp } from './row-softmax.kernel';
 import { symmetrizeOp } from './symmetrize.kernel';
 import { transposeMatrixOp } from './transpose.kernel';
 import { pairedLogitsBackwardOp, pairedLogitsForwardOp } from './paired-logits.kernel';
+import { l2NormalizeOp } from './l2-normalize.kernel';
 
 describe('fused kernels agree with their composed form', () => {
   const logits = tf.mul(randomTensor([5, 7], 1), 20);
@@ -39,6 +40,39 @@ describe('fused kernels agree with their composed form', () => {
     for (const v of [...(await toArray(lse)), ...(await toArray(p))]) expect(Number.isFinite(v)).toBe(true);
     const [lse0] = withComposedOps(() => rowSoftmaxOp([big, tf.scalar(0)], { excludeDiagonal: true }));
     await expectClose(lse, lse0);
+  });
+
+  it('row softmax: a row with every entry dropped gives p = 0 and lse = EXCLUDED (fused kernels)', async () => {
+    const x = randomTensor([3, 4], 21);
+    const bias = tf.tensor2d([[0, 0, EXCLUDED, 0], [EXCLUDED, EXCLUDED, EXCLUDED, EXCLUDED], [0, EXCLUDED, 0, 0]]);
+    const [lse, p] = rowSoftmaxOp([x, bias], { excludeDiagonal: true });
+    const [lse0, p0] = withComposedOps(() => rowSoftmaxOp([x, bias], { excludeDiagonal: true }));
+    const [lv, pv, l0, q0] = [await toArray(lse), await toArray(p), await toArray(lse0), await toArray(p0)];
+    if (rowSoftmaxOp.isFused()) {
+      expect(lv[1]).toBe(Math.fround(EXCLUDED));
+      expect(pv.slice(4, 8)).toEqual([0, 0, 0, 0]);
+    }
+    // The kept rows agree with the composed form.
+    await expectClose([lv[0], lv[2]], [l0[0], l0[2]]);
+    await expectClose([...pv.slice(0, 4), ...pv.slice(8)], [...q0.slice(0, 4), ...q0.slice(8)]);
+  });
+
+  it('l2 normalize with a scale, forward and backward, with a zero (clamped) row', async () => {
+    const x = tf.concat([randomTensor([3, 5], 31), tf.zeros([1, 5]), tf.mul(randomTensor([2, 5], 32), 1e-3)], 0);
+    const dy = randomTensor([6, 5], 33);
+    for (const scale of [1, 2.5]) {
+      const f = (t: tf.Tensor) => tf.sum(tf.mul(l2NormalizeOp([t], { scale })[0], dy));
+      const fused = tf.valueAndGrad(f)(x);
+      const plain = withComposedOps(() => tf.valueAndGrad(f)(x));
+      await expectClose(l2NormalizeOp([x], { scale })[0], withComposedOps(() => l2NormalizeOp([x], { scale })[0]));
+      await expectClose(fused.value, plain.value);
+      await expectClose(fused.grad, plain.grad);
+      // The zero row: value 0, gradient s·dy/1e-12 is huge but finite.
+      for (const v of await toArray(fused.grad)) expect(Number.isFinite(v)).toBe(true);
+    }
+    const y = randomTensor([4, 3, 5], 34);
+    await gradCheck((t) => tf.sum(tf.mul(l2NormalizeOp([t], { scale: 3 })[0], randomTensor([4, 3, 5], 35))), [y], { eps: 1e-3 });
+    expectNoLeak(() => tf.grad((t: tf.Tensor) => tf.sum(l2NormalizeOp([t], { scale: 2 })[0]))(y));
   });
 
   it('paired logits, forward and backward, with a zero (clamped) negative', async () => {

@@ -1,11 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineFusedOp } from '@tfjs-losses/core';
-import { EPS_SQ } from '../internal/normalize';
+import { defineFusedOp, fillKernelFunc } from '@tfjs-losses/core';
+import { EPS_SQ } from '../internal/eps';
 import { pairedLogitsBackwardHost, pairedLogitsForwardHost } from './paired-logits.host';
-import { typedKernelFunc } from './typed-kernel';
-
-const FORWARD_INPUTS = ['q', 'n'];
-const BACKWARD_INPUTS = ['ds', 'q', 'n', 's', 'r', 'keep'];
 
 /**
  * `[S, r, keep]` of the paired logits `S_im = q_i · n_im / max(‖n_im‖, 1e-12)`
@@ -15,10 +11,10 @@ const BACKWARD_INPUTS = ['ds', 'q', 'n', 's', 'r', 'keep'];
  */
 export const pairedLogitsForwardOp = defineFusedOp<Record<string, never>>({
   kernelName: 'TfjsLossesPairedLogits',
-  inputNames: FORWARD_INPUTS,
+  inputNames: pairedLogitsForwardHost.inputNames,
   kernels: {
-    cpu: () => typedKernelFunc('cpu', FORWARD_INPUTS, pairedLogitsForwardHost),
-    wasm: () => typedKernelFunc('wasm', FORWARD_INPUTS, pairedLogitsForwardHost),
+    cpu: () => fillKernelFunc('cpu', pairedLogitsForwardHost),
+    wasm: () => fillKernelFunc('wasm', pairedLogitsForwardHost),
   },
   composed: ([q, n]) => {
     const ss = tf.sum(tf.square(n), 2);
@@ -31,10 +27,10 @@ export const pairedLogitsForwardOp = defineFusedOp<Record<string, never>>({
 /** `[∂q, ∂n]` of the paired logits from `∂S` (see the host kernel for the formulas). */
 export const pairedLogitsBackwardOp = defineFusedOp<Record<string, never>>({
   kernelName: 'TfjsLossesPairedLogitsGrad',
-  inputNames: BACKWARD_INPUTS,
+  inputNames: pairedLogitsBackwardHost.inputNames,
   kernels: {
-    cpu: () => typedKernelFunc('cpu', BACKWARD_INPUTS, pairedLogitsBackwardHost),
-    wasm: () => typedKernelFunc('wasm', BACKWARD_INPUTS, pairedLogitsBackwardHost),
+    cpu: () => fillKernelFunc('cpu', pairedLogitsBackwardHost),
+    wasm: () => fillKernelFunc('wasm', pairedLogitsBackwardHost),
   },
   composed: ([ds, q, n, s, r, keep]) => {
     const u = tf.mul(ds, r);

@@ -1,23 +1,41 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineFusedOp } from '@tfjs-losses/core';
+import { defineFusedOp, fillKernelFunc } from '@tfjs-losses/core';
 import { EXCLUDED } from '../internal/excluded';
 import { rowSoftmaxHost } from './row-softmax.host';
-import { typedKernelFunc } from './typed-kernel';
+import { rowSoftmaxWasm } from './row-softmax.wasm';
 
 /** Attributes of {@link rowSoftmaxOp}. */
 export interface RowSoftmaxAttrs {
   /** Drop the entries (i, i), i < min(n, m): self-similarity. */
   excludeDiagonal: boolean;
+  /**
+   * Row i's target column is (i + targetShift) mod m (−1: no target). The
+   * third output is then lse_i − s_i,target: a cross-entropy with that
+   * target, taken from the same logits so that it cancels exactly.
+   */
+  targetShift?: number;
 }
 
 /**
- * The composed form (wasm, webgpu, and the oracle of the cpu kernel). Every
+ * The one-hot `[n, m]` float32 of the target columns (i + shift) mod m, or
+ * undefined for no target. (Built by a comparison: wasm's `OneHot` ignores
+ * a float32 dtype.)
+ */
+export function targetOneHot(n: number, m: number, shift: number | undefined): tf.Tensor | undefined {
+  if (shift === undefined || shift < 0) return undefined;
+  const t = new Int32Array(n);
+  for (let i = 0; i < n; i++) t[i] = (i + shift) % m;
+  return tf.cast(tf.equal(tf.tensor2d(t, [n, 1], 'int32'), tf.reshape(tf.range(0, m, 1, 'int32'), [1, m])), 'float32');
+}
+
+/**
+ * The composed form (webgpu, and the oracle of the cpu and wasm kernels). Every
  * op is one that is fast on wasm: `TensorScatterUpdate` writes the excluded
  * diagonal, `Softmax` (one XNNPACK kernel there, ~30x faster than `Exp` on a
  * million values) gives p, and the log-sum-exp comes without another
  * exponential: the largest p of a row is exp(0)/Σ, so lse = max − log(max p).
  */
-function composed([logits, bias]: tf.Tensor[], { excludeDiagonal }: RowSoftmaxAttrs): tf.Tensor[] {
+function composed([logits, bias]: tf.Tensor[], { excludeDiagonal, targetShift }: RowSoftmaxAttrs): tf.Tensor[] {
   const [n, m] = logits.shape;
   let s = logits;
   if (excludeDiagonal) {
@@ -29,19 +47,23 @@ function composed([logits, bias]: tf.Tensor[], { excludeDiagonal }: RowSoftmaxAt
   const rowMax = tf.max(s, 1);
   const p = tf.softmax(s);
   const lse = tf.sub(rowMax, tf.log(tf.max(p, 1)));
-  return [lse, p];
+  const target = targetOneHot(n, m, targetShift);
+  // s ⊙ one-hot summed over the row picks s_i,target exactly.
+  const picked = target ? tf.sub(lse, tf.sum(tf.mul(s, target), 1)) : lse;
+  return [lse, p, picked];
 }
 
 /**
  * Masked row softmax of `logits [n, m]` plus an additive `bias` (`[]` for
  * none, `[m]` or `[n, m]`; 0 keeps an entry, EXCLUDED drops it). Returns
- * `[lse [n], p [n, m]]`: the log-sum-exp over the kept entries and their
- * softmax (exactly 0 where dropped). A forward primitive: it runs inside a
+ * `[lse [n], p [n, m], picked [n]]`: the log-sum-exp over the kept entries,
+ * their softmax (exactly 0 where dropped) and, with a target column,
+ * lse − s_target (else lse again). A forward primitive: it runs inside a
  * custom gradient and has no gradient of its own.
  */
 export const rowSoftmaxOp = defineFusedOp<RowSoftmaxAttrs>({
   kernelName: 'TfjsLossesRowSoftmax',
-  inputNames: ['logits', 'bias'],
-  kernels: { cpu: () => typedKernelFunc('cpu', ['logits', 'bias'], rowSoftmaxHost) },
+  inputNames: rowSoftmaxHost.inputNames,
+  kernels: { cpu: () => fillKernelFunc('cpu', rowSoftmaxHost), wasm: rowSoftmaxWasm },
   composed,
 });

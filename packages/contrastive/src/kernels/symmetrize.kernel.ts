@@ -1,26 +1,36 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineFusedOp } from '@tfjs-losses/core';
+import { defineFusedOp, fillKernelFunc } from '@tfjs-losses/core';
 import { symmetrizeHost } from './symmetrize.host';
-import { typedKernelFunc } from './typed-kernel';
+import { targetOneHot } from './row-softmax.kernel';
 
-/** Composed form (webgpu, and the oracle of the host kernels): M = g ⊙_rows P, M + Mᵀ. */
-function composed([p, g]: tf.Tensor[]): tf.Tensor {
-  const m = tf.mul(p, tf.reshape(g, [-1, 1]));
+/** Attributes of {@link symmetrizeOp}. */
+export interface SymmetrizeAttrs {
+  /** Subtract the one-hot of row i's target column (i + targetShift) mod n from P (−1: none). */
+  targetShift?: number;
+}
+
+/** Composed form (webgpu, and the oracle of the host kernels): M = g ⊙_rows (P − T), M + Mᵀ. */
+function composed([p, g]: tf.Tensor[], { targetShift }: SymmetrizeAttrs): tf.Tensor {
+  const n = p.shape[0];
+  const target = targetOneHot(n, n, targetShift);
+  const q = target ? tf.sub(p, target) : p;
+  const m = tf.mul(q, tf.reshape(g, [-1, 1]));
   return tf.add(m, tf.transpose(m));
 }
 
 /**
- * `K = G·P + (G·P)ᵀ` for a square `P [n, n]` and row factors `g [n]`: the
+ * `K = G·P + (G·P)ᵀ` for a square `P [n, n]` and row factors `g [n]` (P − T
+ * with a target column, see {@link SymmetrizeAttrs}): the
  * gradient of a symmetric similarity matrix folded into one operand, so the
  * backward pass of `S = c·cᵀ` is a single matMul `K · c`. A forward
  * primitive used inside a custom gradient.
  */
-export const symmetrizeOp = defineFusedOp<Record<string, never>>({
+export const symmetrizeOp = defineFusedOp<SymmetrizeAttrs>({
   kernelName: 'TfjsLossesSymmetrizeRows',
-  inputNames: ['p', 'g'],
+  inputNames: symmetrizeHost.inputNames,
   kernels: {
-    cpu: () => typedKernelFunc('cpu', ['p', 'g'], symmetrizeHost),
-    wasm: () => typedKernelFunc('wasm', ['p', 'g'], symmetrizeHost),
+    cpu: () => fillKernelFunc('cpu', symmetrizeHost),
+    wasm: () => fillKernelFunc('wasm', symmetrizeHost),
   },
   composed,
 });

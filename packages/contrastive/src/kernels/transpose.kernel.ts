@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineFusedOp } from '@tfjs-losses/core';
+import { defineFusedOp, fillKernelFunc } from '@tfjs-losses/core';
 import { transposeHost } from './transpose.host';
-import { typedKernelFunc } from './typed-kernel';
 
 /**
  * Transpose of a large float32 matrix (the softmax P in the backward pass):
@@ -10,10 +9,10 @@ import { typedKernelFunc } from './typed-kernel';
  */
 export const transposeMatrixOp = defineFusedOp<Record<string, never>>({
   kernelName: 'TfjsLossesTransposeMatrix',
-  inputNames: ['x'],
+  inputNames: transposeHost.inputNames,
   kernels: {
-    cpu: () => typedKernelFunc('cpu', ['x'], transposeHost),
-    wasm: () => typedKernelFunc('wasm', ['x'], transposeHost),
+    cpu: () => fillKernelFunc('cpu', transposeHost),
+    wasm: () => fillKernelFunc('wasm', transposeHost),
   },
   composed: ([x]) => tf.transpose(x),
 });
