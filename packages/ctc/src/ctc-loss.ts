@@ -104,7 +104,7 @@ export function ctcLoss(logits: TensorLike, labels: TensorLike, options: CtcLoss
 export interface CtcLossKerasOptions {
   /** Index of the blank class. Default 0. */
   blank?: number;
-  /** Value padding `yTrue` rows after each label. Default -1. */
+  /** Value padding `[B, S]` `yTrue` rows after each label. Default -1. */
   padValue?: number;
   /** Default `'mean'` (per-label-length mean, as {@link ctcLoss}). */
   reduction?: Reduction;
@@ -114,16 +114,34 @@ export interface CtcLossKerasOptions {
 
 /**
  * Keras-style adapter: `model.compile({ loss: ctcLossKeras() })` for a
- * model whose output is `[B, T, C]` logits (all T frames used) and whose
- * targets `yTrue` are `[B, S]` labels padded with `padValue` (default -1;
- * tfjs-layers hands targets over as float32, whole numbers are accepted).
+ * model whose output is `[B, T, C]` logits (all T frames used). `yTrue` is
+ * either
+ *
+ * - `[B, T, C]`, the shape of the output (tfjs-layers' `fit` and
+ *   `evaluate` reject targets of any other shape): row s of `yTrue[b]` is
+ *   the one-hot encoding of label s of sequence b, and the rows after the
+ *   last label are all zeros, as `tf.pad(tf.oneHot(paddedLabels, C),
+ *   [[0, 0], [0, T - S], [0, 0]])` gives for `[B, S]` labels padded with -1;
+ * - or `[B, S]` labels padded with `padValue` (default -1), for calling the
+ *   adapter directly.
+ *
+ * tfjs-layers hands targets over as float32; whole numbers are accepted.
  *
  * @param options see {@link CtcLossKerasOptions}
- * @returns `(yTrue, yPred) => ctcLoss(yPred, yTrue, { padValue, ... })`
+ * @returns `(yTrue, yPred) => ctcLoss(yPred, labels, { padValue, ... })`
  * @throws LossInputError (when called) for the inputs {@link ctcLoss} rejects
  * @see ctcLoss; keras.backend.ctc_batch_cost (which takes the lengths as extra inputs)
  */
 export function ctcLossKeras(options: CtcLossKerasOptions = {}): KerasLoss {
   const { blank = 0, padValue = -1, reduction = 'mean', zeroInfinity = false } = options;
-  return (yTrue, yPred) => ctcLoss(yPred, yTrue, { blank, padValue, reduction, zeroInfinity });
+  return (yTrue, yPred) => {
+    if (yTrue.rank !== 3 || !tf.util.arraysEqual(yTrue.shape, yPred.shape)) {
+      return ctcLoss(yPred, yTrue, { blank, padValue, reduction, zeroInfinity });
+    }
+    return tf.tidy('ctcLossKeras', () => {
+      // One-hot rows -> class indices; an all-zero row is padding (-1 is never a class).
+      const labels = tf.where(tf.greater(tf.max(yTrue, 2), 0), tf.argMax(yTrue, 2), tf.scalar(-1, 'int32'));
+      return ctcLoss(yPred, labels, { blank, padValue: -1, reduction, zeroInfinity });
+    });
+  };
 }
