@@ -1,35 +1,13 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { elementwiseLayout, WGSL_MAIN, type WebGPUBackendLike, type WebGPUProgram } from '@tfjs-losses/core';
 
 /*
  * WGSL for the step after the sort in the composed Lovasz extension: from
  * the sorted errors, their positions and the running foreground count,
  * the Jaccard step of every entry, written straight to the entry's original
- * position. Typed structurally against @tensorflow/tfjs-backend-webgpu's
- * program interface, so the package needs no direct dependency on it.
+ * position. Typed with core's structural program types, so the package
+ * needs no direct dependency on @tensorflow/tfjs-backend-webgpu.
  */
-
-interface WebGPUProgram {
-  variableNames: string[];
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  size: boolean;
-  uniforms: string;
-  getUserCode(): string;
-}
-
-interface WebGPUBackendLike {
-  runWebGPUProgram(
-    program: WebGPUProgram,
-    inputs: tf.TensorInfo[],
-    outputDtype: tf.DataType,
-    uniforms?: { type: 'int32' | 'float32'; data: number[] }[],
-  ): tf.TensorInfo;
-}
-
-const WORKGROUP = 64;
 
 /**
  * One invocation per sorted entry (row r, rank i): with F the row's
@@ -46,14 +24,16 @@ class JaccardWeightsProgram implements WebGPUProgram {
   shaderKey = 'tfjsLossesLovaszJaccardWeights';
   dispatchLayout: { x: number[] };
   dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
+  workgroupSize: [number, number, number];
   size = true;
   uniforms = 'rowLength : i32,';
 
   constructor(shape: number[]) {
-    this.outputShape = shape;
-    this.dispatchLayout = { x: shape.map((_, i) => i) };
-    this.dispatch = [Math.max(1, Math.ceil(shape.reduce((a, b) => a * b, 1) / WORKGROUP)), 1, 1];
+    const layout = elementwiseLayout(shape);
+    this.outputShape = layout.outputShape;
+    this.dispatchLayout = layout.dispatchLayout;
+    this.dispatch = layout.dispatch;
+    this.workgroupSize = layout.workgroupSize;
   }
 
   getUserCode(): string {
@@ -61,7 +41,7 @@ class JaccardWeightsProgram implements WebGPUProgram {
 fn lovaszJaccard(total : f32, fgSeen : f32, seen : f32) -> f32 {
   return 1.0 - (total - fgSeen) / (total + (seen - fgSeen));
 }
-fn main(index : i32) {
+${WGSL_MAIN} {
   if (index < uniforms.size) {
     let n = uniforms.rowLength;
     let row = index / n;
