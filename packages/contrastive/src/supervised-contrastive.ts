@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { canReadSync, formatShape, inputs, reduce, type KerasLoss, type ReductionOptions, type TensorLike } from '@tfjs-losses/core';
+import { formatShape, inputs, reduce, type KerasLoss, type ReductionOptions, type TensorLike } from '@tfjs-losses/core';
 import { constantTimes, gramLogSumExp, matMulLogSumExp } from './internal/contrastive-lse';
 import { inverseTemperature, temperatureRatio, type ContrastiveTemperature } from './internal/temperature';
+import { supconAllViews, supconAllViewsAvailable } from './internal/supcon-all';
 
 /** Labels are compared in float32, exact up to 2^24 in magnitude. */
 const LABEL_LIMIT = 2 ** 24;
@@ -66,8 +67,17 @@ export function supervisedContrastiveLoss(
     // Sample-level positives M [N, N] (none: the identity) and their diagonal.
     let same: tf.Tensor | undefined;
     let sameDiagonal: tf.Tensor | undefined;
-    if (hasLabels) {
-      const l = arg.int('labels', labels, { shape: [n], min: -LABEL_LIMIT, max: LABEL_LIMIT });
+    const l = hasLabels ? arg.int('labels', labels, { shape: [n], min: -LABEL_LIMIT, max: LABEL_LIMIT }) : undefined;
+    if (l && mode === 'all' && typeof temperature === 'number' && n * views >= 2 && supconAllViewsAvailable()) {
+      // cpu, wasm: the positives per class in D-space, no [N, N] mask.
+      arg.oneOf('reduction', reduction, ['none', 'mean', 'sum'] as const);
+      arg.positive('baseTemperature', baseTemperature);
+      const it = inverseTemperature(arg, temperature) as number;
+      const contrast = views === 1 ? tf.reshape(f, [n, d]) : tf.reshape(tf.transpose(f, [1, 0, 2]), [views * n, d]);
+      const perAnchor = supconAllViews(contrast, tf.cast(l, 'int32'), it, 1 / (it * baseTemperature));
+      return reduce(perAnchor, reduction, undefined, { fn: 'supervisedContrastiveLoss' });
+    }
+    if (l) {
       // 1 where the labels agree: 1 − min(|l_i − l_j|, 1) in float32 (exact for
       // labels below 2^24), as wasm's broadcasting Equal and int32 Sub are
       // two orders of magnitude slower than its float32 Sub.
@@ -114,38 +124,12 @@ export function supervisedContrastiveLoss(
 
 /**
  * Keras-style adapter, `model.compile({ loss: supervisedContrastiveLossKeras() })`:
- * `yPred` holds the features (`[N, V, D]`, or `[N, D]` for one view) and
- * `yTrue` the labels, either
- *
- * - in the shape of `yPred` (tfjs-layers' `fit` and `evaluate` reject
- *   targets of any other shape), each sample's label repeated over its
- *   entries, as `tf.tile(tf.reshape(labels, [N, 1]), [1, D])` gives; the
- *   first entry of each sample is read (on backends that read synchronously,
- *   see `canReadSync`, a sample whose entries differ throws), or
- * - `[N]` or `[N, 1]`, for calling the adapter directly.
- *
- * @param options as for {@link supervisedContrastiveLoss}, without `mask`
- * @returns a loss function of `(yTrue, yPred)`
- * @throws LossInputError (when called) if a repeated label varies within a
- *   sample, or for the inputs {@link supervisedContrastiveLoss} rejects
- * @see supervisedContrastiveLoss
+ * `yTrue` holds the labels (`[N]` or `[N, 1]`), `yPred` the features
+ * (`[N, V, D]`, or `[N, D]` for one view).
  */
 export function supervisedContrastiveLossKeras(options: Omit<SupervisedContrastiveLossOptions, 'mask'> = {}): KerasLoss {
   return (yTrue, yPred) => tf.tidy(() => {
-    let labels = yTrue;
-    if (yTrue.rank >= 2 && yTrue.shape[0] > 0 && tf.util.arraysEqual(yTrue.shape, yPred.shape)) {
-      const n = yTrue.shape[0];
-      const rows = tf.reshape(yTrue, [n, yTrue.size / n]);
-      labels = tf.reshape(tf.slice(rows, [0, 0], [n, 1]), [n]);
-      if (canReadSync() && yTrue.size > n && tf.max(tf.abs(tf.sub(rows, tf.reshape(labels, [n, 1])))).dataSync()[0] !== 0) {
-        inputs('supervisedContrastiveLossKeras').fail(
-          'yTrue',
-          `with the shape of yPred ${formatShape(yPred.shape)} must repeat each sample's label over all its entries; got differing entries within a sample.`,
-        );
-      }
-    } else if (yTrue.rank === 2 && yTrue.shape[1] === 1) {
-      labels = tf.reshape(yTrue, [yTrue.shape[0]]);
-    }
+    const labels = yTrue.rank === 2 && yTrue.shape[1] === 1 ? tf.reshape(yTrue, [yTrue.shape[0]]) : yTrue;
     const feats = yPred.rank === 2 ? tf.expandDims(yPred, 1) : yPred;
     return supervisedContrastiveLoss(feats, labels, options);
   });

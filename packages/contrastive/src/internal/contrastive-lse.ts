@@ -83,7 +83,7 @@ type CustomFn = Parameters<typeof tf.customGrad>[0];
  * the operand is transposed first by a tiled kernel. Elsewhere the matMul
  * takes the transpose flags.
  */
-function matMulBt(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+export function matMulBt(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   if (tf.getBackend() !== 'wasm') return tf.matMul(a, b, false, true);
   return tf.matMul(a, transposeMatrixOp([b], {})[0]);
 }

@@ -109,6 +109,27 @@ describe('fused kernels agree with their composed form', () => {
     expect(kv[1 * 6 + 4]).toBeCloseTo(gv[1] * pv[1 * 6 + 4] + gv[4] * pv[4 * 6 + 1], 5);
   });
 
+  it('SupCon (all views, labels) in D-space per class agrees with the composed path', async () => {
+    // A class of one sample (label 7: its views' only positives are each other), three views, unnormalized.
+    const f = tf.mul(randomTensor([7, 3, 5], 41), 2);
+    const labels = [3, 1, 3, 7, -2, 1, 3];
+    for (const options of [{ temperature: 0.3, baseTemperature: 0.2 }, { reduction: 'none' as const }]) {
+      const loss = (x: tf.Tensor) => supervisedContrastiveLoss(x, labels, options);
+      const fused = tf.valueAndGrad((x: tf.Tensor) => tf.sum(loss(x)))(f);
+      const plain = withComposedOps(() => tf.valueAndGrad((x: tf.Tensor) => tf.sum(loss(x)))(f));
+      await expectClose(loss(f), withComposedOps(() => loss(f)));
+      await expectClose(fused.value, plain.value);
+      await expectClose(fused.grad, plain.grad);
+    }
+    // Single view: an anchor alone in its class contributes 0.
+    const one = randomTensor([5, 1, 4], 42);
+    const single = (x: tf.Tensor) => supervisedContrastiveLoss(x, [0, 1, 0, 2, 1], { reduction: 'none' });
+    await expectClose(single(one), withComposedOps(() => single(one)));
+    await expectClose(tf.grad((x: tf.Tensor) => tf.sum(single(x)))(one), withComposedOps(() => tf.grad((x: tf.Tensor) => tf.sum(single(x)))(one)));
+    await gradCheck((x) => supervisedContrastiveLoss(x, labels, { temperature: 0.5 }), [f], { eps: 1e-3 });
+    expectNoLeak(() => tf.grad((x: tf.Tensor) => supervisedContrastiveLoss(x, labels))(f));
+  });
+
   it('the losses give the same values and gradients with and without fused kernels', async () => {
     const a = randomTensor([6, 4], 6);
     const b = randomTensor([6, 4], 7);
