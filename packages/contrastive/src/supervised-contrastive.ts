@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { formatShape, inputs, reduce, type KerasLoss, type ReductionOptions, type TensorLike } from '@tfjs-losses/core';
+import { canReadSync, formatShape, inputs, reduce, type KerasLoss, type ReductionOptions, type TensorLike } from '@tfjs-losses/core';
 import { constantTimes, gramLogSumExp, matMulLogSumExp } from './internal/contrastive-lse';
 import { inverseTemperature, temperatureRatio, type ContrastiveTemperature } from './internal/temperature';
 import { supconAllViews, supconAllViewsAvailable } from './internal/supcon-all';
@@ -124,12 +124,38 @@ export function supervisedContrastiveLoss(
 
 /**
  * Keras-style adapter, `model.compile({ loss: supervisedContrastiveLossKeras() })`:
- * `yTrue` holds the labels (`[N]` or `[N, 1]`), `yPred` the features
- * (`[N, V, D]`, or `[N, D]` for one view).
+ * `yPred` holds the features (`[N, V, D]`, or `[N, D]` for one view) and
+ * `yTrue` the labels, either
+ *
+ * - in the shape of `yPred` (tfjs-layers' `fit` and `evaluate` reject
+ *   targets of any other shape), each sample's label repeated over its
+ *   entries, as `tf.tile(tf.reshape(labels, [N, 1]), [1, D])` gives; the
+ *   first entry of each sample is read (on backends that read synchronously,
+ *   see `canReadSync`, a sample whose entries differ throws), or
+ * - `[N]` or `[N, 1]`, for calling the adapter directly.
+ *
+ * @param options as for {@link supervisedContrastiveLoss}, without `mask`
+ * @returns a loss function of `(yTrue, yPred)`
+ * @throws LossInputError (when called) if a repeated label varies within a
+ *   sample, or for the inputs {@link supervisedContrastiveLoss} rejects
+ * @see supervisedContrastiveLoss
  */
 export function supervisedContrastiveLossKeras(options: Omit<SupervisedContrastiveLossOptions, 'mask'> = {}): KerasLoss {
   return (yTrue, yPred) => tf.tidy(() => {
-    const labels = yTrue.rank === 2 && yTrue.shape[1] === 1 ? tf.reshape(yTrue, [yTrue.shape[0]]) : yTrue;
+    let labels = yTrue;
+    if (yTrue.rank >= 2 && yTrue.shape[0] > 0 && tf.util.arraysEqual(yTrue.shape, yPred.shape)) {
+      const n = yTrue.shape[0];
+      const rows = tf.reshape(yTrue, [n, yTrue.size / n]);
+      labels = tf.reshape(tf.slice(rows, [0, 0], [n, 1]), [n]);
+      if (canReadSync() && yTrue.size > n && tf.max(tf.abs(tf.sub(rows, tf.reshape(labels, [n, 1])))).dataSync()[0] !== 0) {
+        inputs('supervisedContrastiveLossKeras').fail(
+          'yTrue',
+          `with the shape of yPred ${formatShape(yPred.shape)} must repeat each sample's label over all its entries; got differing entries within a sample.`,
+        );
+      }
+    } else if (yTrue.rank === 2 && yTrue.shape[1] === 1) {
+      labels = tf.reshape(yTrue, [yTrue.shape[0]]);
+    }
     const feats = yPred.rank === 2 ? tf.expandDims(yPred, 1) : yPred;
     return supervisedContrastiveLoss(feats, labels, options);
   });
