@@ -11,7 +11,7 @@ import {
   seededRandom,
 } from '@tfjs-losses/test-utils';
 import { ctcLoss, ctcLossKeras } from './index';
-import { ctcOp } from './kernels/ctc-loss.kernel';
+import { ctcOp, ctcReducedOp } from './kernels/ctc-loss.kernel';
 import { setCtcScratchLimitForTests } from './kernels/ctc-loss.webgpu';
 import { referenceCtc } from '../test/helpers';
 
@@ -155,6 +155,38 @@ describe('ctcLoss', () => {
     await expectClose(fused.grad, composed.grad);
   });
 
+  it("reduced kernel ('mean', 'sum') and per-sample kernel agree with composed ops, any upstream gradient", async () => {
+    // Edge cases in one batch: an impossible sample (label 2 2 2 in 4 frames
+    // fits; 3 labels with a repeat in 3 frames does not), an empty label,
+    // one frame, and time-major layout; upstream gradients 1 (shared memory)
+    // and 2.5 or per-sample weights (multiplied).
+    const B = 5;
+    const T = 8;
+    const C = 5;
+    const logits = randomLogits(B, T, C, 41, 4);
+    const labels = [[1, 2, 2, 3], [2, 2, 2, 0], [4, 0, 0, 0], [1, 1, 0, 0], [3, 1, 4, 2]];
+    const base = { labelLengths: [4, 3, 0, 2, 4], logitLengths: [8, 4, 1, 2, 7] };
+    for (const timeMajor of [false, true]) {
+      const x = timeMajor ? tf.transpose(tf.tensor(logits), [1, 0, 2]) : tf.tensor(logits);
+      for (const zeroInfinity of [false, true]) {
+        const opts = { ...base, timeMajor, zeroInfinity };
+        const fns: ((v: tf.Tensor) => tf.Tensor)[] = [
+          (v) => ctcLoss(v, labels, opts),
+          (v) => ctcLoss(v, labels, { ...opts, reduction: 'sum' }),
+          (v) => tf.mul(ctcLoss(v, labels, opts), 2.5),
+          (v) => tf.sum(tf.mul(ctcLoss(v, labels, { ...opts, reduction: 'none' }), [0.5, 1, 2, -1, 3])),
+          (v) => tf.sum(ctcLoss(v, labels, { ...opts, reduction: 'none' })),
+        ];
+        for (const f of fns) {
+          const fused = tf.valueAndGrad(f)(x);
+          const composed = withComposedOps(() => tf.valueAndGrad(f)(x));
+          await expectClose(fused.value, composed.value);
+          await expectClose(fused.grad, composed.grad);
+        }
+      }
+    }
+  });
+
   it('time-major input equals batch-major input transposed', async () => {
     const x = tf.tensor(randomLogits(3, 7, 4, 31));
     const labels = [[1, 2], [3, 3], [2, 1]];
@@ -289,6 +321,22 @@ describe('ctcLoss', () => {
     await expectClose(g(true), tf.grad((v: tf.Tensor) => ctcLoss(v, labels, { labelLengths: [2, 1], logitLengths: [5, 4], reduction: 'sum' }))(x));
   });
 
+  it('reduced op: the same gradient when the forward ran without a tape', async () => {
+    const x = tf.tensor(randomLogits(2, 5, 4, 111));
+    const labels = tf.tensor2d([[1, 2], [3, 0]], [2, 2], 'int32');
+    const lens = [tf.tensor1d([5, 4], 'int32'), tf.tensor1d([2, 1], 'int32')];
+    for (const reduction of ['mean', 'sum'] as const) {
+      const attrs = { blank: 0, timeMajor: false, zeroInfinity: false, reduction };
+      const g = (withGrad: boolean) =>
+        tf.grad((v: tf.Tensor) => tf.mul(ctcReducedOp([v, labels, lens[0], lens[1]], { ...attrs, withGrad })[0], 3))(x);
+      const direct = tf.grad((v: tf.Tensor) =>
+        tf.mul(ctcLoss(v, labels, { labelLengths: [2, 1], logitLengths: [5, 4], reduction }), 3),
+      )(x);
+      await expectClose(g(false), g(true));
+      await expectClose(g(true), direct);
+    }
+  });
+
   it('refuses second-order gradients (as PyTorch) instead of returning wrong ones', () => {
     const x = tf.tensor(randomLogits(1, 4, 3, 171));
     const outer = (path: 'fused' | 'composed') =>
@@ -322,6 +370,8 @@ describe('ctcLoss', () => {
     expectNoLeak(() => ctcLoss(x, labels, opts));
     expectNoLeak(() => tf.grad((v: tf.Tensor) => ctcLoss(v, labels, opts))(x));
     expectNoLeak(() => withComposedOps(() => tf.grad((v: tf.Tensor) => ctcLoss(v, labels, opts))(x)));
+    expectNoLeak(() => tf.grad((v: tf.Tensor) => tf.mul(ctcLoss(v, labels, { ...opts, reduction: 'sum' }), 2))(x));
+    expectNoLeak(() => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(ctcLoss(v, labels, { ...opts, reduction: 'none' }), [2, 1])))(x));
     expectNoLeak(() => ctcLoss(x, [1, 2, 3], { labelLengths: [2, 1], reduction: 'none' }));
     expectNoLeak(() => ctcLoss(x, [[1, -1], [3, -1]], { padValue: -1 }));
   });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { accurateSum, inputs, type KerasLoss, type Reduction, type TensorLike } from '@tfjs-losses/core';
+import { inputs, type KerasLoss, type Reduction, type TensorLike } from '@tfjs-losses/core';
 import { prepareCtcInputs } from './inputs';
-import { ctcOp } from './kernels/ctc-loss.kernel';
+import { ctcOp, ctcReducedOp } from './kernels/ctc-loss.kernel';
 
 /** Options of {@link ctcLoss}. */
 export interface CtcLossOptions {
@@ -87,16 +87,11 @@ export function ctcLoss(logits: TensorLike, labels: TensorLike, options: CtcLoss
     arg.oneOf('reduction', reduction, ['none', 'mean', 'sum']);
     arg.oneOf('zeroInfinity', zeroInfinity, [true, false]);
     const p = prepareCtcInputs(arg, logits, labels, { logitLengths, labelLengths, blank, timeMajor, padValue });
-    const [perSample] = ctcOp([p.logits, p.labels, p.logitLengths, p.labelLengths], {
-      blank,
-      timeMajor: p.timeMajor,
-      zeroInfinity,
-      withGrad: tf.engine().isTapeOn(),
-    });
-    if (reduction === 'none') return p.unbatched ? tf.reshape(perSample, []) : perSample;
-    if (reduction === 'sum') return accurateSum(perSample);
-    const perLabel = tf.div(perSample, tf.maximum(tf.cast(p.labelLengths, 'float32'), 1));
-    return tf.div(accurateSum(perLabel), p.B);
+    const ins = [p.logits, p.labels, p.logitLengths, p.labelLengths];
+    const attrs = { blank, timeMajor: p.timeMajor, zeroInfinity, withGrad: tf.engine().isTapeOn() };
+    if (reduction !== 'none') return ctcReducedOp(ins, { ...attrs, reduction })[0];
+    const [perSample] = ctcOp(ins, attrs);
+    return p.unbatched ? tf.reshape(perSample, []) : perSample;
   });
 }
 

@@ -1,10 +1,10 @@
-import type { HostArray, HostOutput } from '@tfjs-losses/core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { CtcKernelAttrs } from './ctc-loss.kernel';
 
 const NEG_INF = -Infinity;
 /**
- * A scaled value (exp(log value - frame shift)) at or below this is kept as
- * a plain log instead: it would be near the bottom of float64's normal range
+ * A scaled value (exp(log value - row shift)) at or below this is kept as a
+ * plain log instead: it would be near the bottom of float64's normal range
  * (2.2e-308), where products lose digits.
  */
 const TINY = 1e-280;
@@ -13,6 +13,44 @@ const TINY = 1e-280;
  * (each below TINY) negligible: they would change it by less than 1e-29.
  */
 const SAFE = 1e-250;
+/**
+ * Above this, the per-frame factor exp(log alpha shift + log beta shift +
+ * loss) of the occupations is not used as a product (the scaled values it
+ * multiplies would be too small to keep their digits).
+ */
+const BIG = 1e200;
+
+// exp(d) = 2^(k / 64) * exp(r) with k = round(d * 64 / ln 2), |r| <= ln 2 / 128:
+// a table of 2^(j / 64) and of powers of two, and exp(r) by its Taylor series
+// to r^5 (remainder below 4e-17 relative). Within 2 units in the last place
+// of float64 (tested against Math.exp), and about twice as fast in V8, which
+// calls out to C for Math.exp. The softmax takes one per logit.
+const EXP_FRAC = new Float64Array(64);
+for (let j = 0; j < 64; j++) EXP_FRAC[j] = Math.pow(2, j / 64);
+/** POW2[i] = 2^(i - 1022), exact, for i in [0, 2045]. */
+const POW2 = new Float64Array(2046);
+POW2[1022] = 1;
+for (let i = 1023; i < 2046; i++) POW2[i] = POW2[i - 1] * 2;
+for (let i = 1021; i >= 0; i--) POW2[i] = POW2[i + 1] / 2;
+const STEPS_PER_LN = 64 / Math.LN2;
+/** ln 2 / 64 in two parts: HI has 34 significant bits, so k * HI is exact for |k| < 2^19. */
+const STEP_HI = Math.floor((Math.LN2 / 64) * 2 ** 40) / 2 ** 40;
+/** The rest of ln 2 / 64, with the part of ln 2 that Math.LN2 rounds away (2.3190468138462996e-17). */
+const STEP_LO = Math.LN2 / 64 - STEP_HI + 2.3190468138462996e-17 / 64;
+const C2 = 1 / 2;
+const C3 = 1 / 6;
+const C4 = 1 / 24;
+const C5 = 1 / 120;
+
+/** exp(d) to float64 accuracy (see above); Math.exp outside (-700, 700) and for NaN. */
+export function expAccurate(d: number): number {
+  if (!(d > -700 && d < 700)) return Math.exp(d);
+  const kd = Math.floor(d * STEPS_PER_LN + 0.5);
+  const k = kd | 0;
+  const r = d - kd * STEP_HI - kd * STEP_LO;
+  const p = 1 + r * (1 + r * (C2 + r * (C3 + r * (C4 + r * C5))));
+  return EXP_FRAC[k & 63] * p * POW2[(k >> 6) + 1022];
+}
 
 /** log(exp(a) + exp(b)), exact at -Infinity. */
 function lse2(a: number, b: number): number {
@@ -34,158 +72,461 @@ function lse3(a: number, b: number, c: number): number {
   return m + Math.log(Math.exp(a - m) + Math.exp(b - m) + Math.exp(c - m));
 }
 
-/** Scratch buffers reused across batch items (and calls) to spare the allocator. */
-let scratch = new Float64Array(0);
-function take(n: number): Float64Array {
-  if (scratch.length < n) scratch = new Float64Array(Math.max(n, scratch.length * 2));
-  return scratch;
-}
-
-/** Scratch typed arrays reused across samples. */
-let kinds = new Uint8Array(0);
-let preds = new Int32Array(0);
-function takeKinds(n: number): Uint8Array {
-  if (kinds.length < n) kinds = new Uint8Array(Math.max(n, kinds.length * 2));
-  return kinds;
-}
-function takePreds(n: number): Int32Array {
-  if (preds.length < n) preds = new Int32Array(Math.max(n, preds.length * 2));
-  return preds;
-}
-
-/** Everything one sample's recursion reads. */
-interface Sample {
-  Tb: number;
-  Sp: number;
-  C: number;
-  ext: Int32Array;
-  /** Softmax of frame t at [t * C + c]. */
-  probs: Float64Array;
-  /** Log-softmax normalizer of frame t. */
-  lse: Float64Array;
-  x: HostArray['values'];
-  /** Offset of frame 0 of this sample in x, and the stride between frames. */
-  base: number;
-  frameStride: number;
-}
+/** Scratch arrays, reused across samples and calls (grown when too small). */
+let f64 = new Float64Array(0);
+let i32 = new Int32Array(0);
+let acc = new Float64Array(0);
 
 /**
- * One direction of the CTC recursion (forward alpha: step 1 from frame 0;
- * backward beta: step -1 from frame Tb - 1), in log space.
- *
- * Every frame t keeps one shift M[t] (its largest log value) and, per state,
- * either q = exp(log value - M[t]) when that is above TINY, or the log value
- * itself (lg, with q = 0). The log-sum-exp of a state's two or three
- * predecessors then needs no exp or log: with all of them scaled by the
- * previous frame's shift,
- *
- *   log value = emit[t, s] + M[t - 1] + log(sum of q),  so
- *   exp(log value - M[t]) = p[t, s] * (sum of q) * exp(M[t - 1] - M[t])
- *
- * where p = exp(emit) is the softmax probability of the state's class: one
- * log per frame (for M[t]) instead of one log and one exp per state. Where
- * that product would lose digits (a sum at or below SAFE, a product at or
- * below TINY) the state is computed from the predecessors' logs with its own
- * log-sum-exp instead; results agree with a plain log-space recursion to
- * float64 rounding, and nothing underflows at any logit scale.
- *
- * Rows have Sp + 1 columns; the last one is an always-empty state that
- * stands for a missing predecessor. Returns false if no state survives (no
- * alignment).
+ * Rows of the recursions hold Sp + 4 values: two always-empty states on
+ * each side (stand-ins for missing predecessors, so no index check is
+ * needed), and state s at column s + PAD.
  */
-function recurse(
-  smp: Sample,
-  forward: boolean,
-  skip: Uint8Array,
-  q: Float64Array,
-  lg: Float64Array,
-  shift: Float64Array,
-  tmp: Float64Array,
-): boolean {
-  const { Tb, Sp, C, ext, probs, lse, x, base, frameStride } = smp;
-  const W = Sp + 1;
-  q.fill(0, 0, Tb * W);
-  lg.fill(NEG_INF, 0, Tb * W);
-  const kind = takeKinds(Sp);
-  const pred = takePreds(2 * Sp);
-  for (let s = 0; s < Sp; s++) {
-    if (forward) {
-      pred[2 * s] = s >= 1 ? s - 1 : Sp;
-      pred[2 * s + 1] = skip[s] ? s - 2 : Sp;
-    } else {
-      pred[2 * s] = s + 1 < Sp ? s + 1 : Sp;
-      pred[2 * s + 1] = s + 2 < Sp && skip[s + 2] ? s + 2 : Sp;
-    }
-  }
-  const emitLog = (t: number, s: number) => x[base + t * frameStride + ext[s]] - lse[t];
+const PAD = 2;
 
-  // First frame: the two start (or end) states, from their emissions.
-  const t0 = forward ? 0 : Tb - 1;
-  const first = forward ? 0 : Math.max(0, Sp - 2);
-  const row0 = t0 * W;
-  let M = NEG_INF;
-  for (let s = first; s < first + 2 && s < Sp; s++) {
-    lg[row0 + s] = emitLog(t0, s);
-    if (lg[row0 + s] > M) M = lg[row0 + s];
-  }
-  for (let s = first; s < first + 2 && s < Sp; s++) {
-    const v = Math.exp(lg[row0 + s] - M);
-    if (v > TINY) q[row0 + s] = v;
-  }
-  shift[t0] = M;
+/**
+ * One sample, in float64: log-softmax, the forward variables alpha, the loss
+ * and, when `grad` is given, the backward variables beta and the gradient in
+ * the same backward sweep. Returns the negative log-likelihood (Infinity
+ * when no alignment exists, leaving the gradient for the caller to fill).
+ *
+ * Each row t of alpha is stored as one shift M[t] plus, per state, either a
+ * scaled value q = exp(log alpha - M[t]) when that is above TINY, or the log
+ * itself (q = 0). The shift of row t is the largest value of row t - 1, so
+ * the log-sum-exp of a state's two or three predecessors needs no exp or
+ * log:
+ *
+ *   q[t, s] = p[t, class of s] * (sum of the predecessors' q) / max of row t - 1
+ *
+ * with p the softmax probability: one log per frame (for M[t]) instead of
+ * one log and one exp per state. Where that product would lose digits (a
+ * sum at or below SAFE, a result at or below TINY) the state is computed
+ * from the predecessors' logs with its own log-sum-exp instead; results
+ * agree with a plain log-space recursion to float64 rounding, and nothing
+ * underflows at any logit scale. Beta is kept the same way, two rows at a
+ * time. The occupation of a state, exp(log alpha + log beta - log p + loss),
+ * is alpha's q times beta's sum of successors (beta before the emission of
+ * frame t, so no division by p) times one factor per frame.
+ */
+function sample(
+  x: Float32Array,
+  base: number,
+  frameStride: number,
+  Tb: number,
+  C: number,
+  ext: Int32Array,
+  skip: Float64Array,
+  Sp: number,
+  grad: Float32Array | null,
+  gradScale: number,
+): number {
+  const W = Sp + 2 * PAD;
+  const n = Tb * W;
+  // probs [Tb, C], lse [Tb], alpha q and logs [Tb, W], shifts [Tb], beta q and logs [2, W].
+  const need = Tb * C + Tb + 2 * n + Tb + 4 * W;
+  if (f64.length < need) f64 = new Float64Array(Math.max(need, f64.length * 2));
+  const buf = f64;
+  const probs = buf;
+  const oLse = Tb * C;
+  const oQa = oLse + Tb;
+  const oLa = oQa + n;
+  const oMa = oLa + n;
+  const oQb = oMa + Tb;
+  const oLb = oQb + 2 * W;
 
-  for (let k = 1; k < Tb; k++) {
-    const t = forward ? k : Tb - 1 - k;
-    const row = t * W;
-    const prev = forward ? row - W : row + W;
-    const lo = Math.max(0, Sp - 2 * (Tb - t));
-    const hi = Math.min(Sp - 1, 2 * t + 1);
+  // Softmax of each frame (written to the gradient as its first term) and
+  // the log normalizer.
+  for (let t = 0; t < Tb; t++) {
+    const o = base + t * frameStride;
     const pr = t * C;
-    let mLin = 0;
-    let mLog = NEG_INF;
-    for (let s = lo; s <= hi; s++) {
-      const i1 = prev + pred[2 * s];
-      const i2 = prev + pred[2 * s + 1];
-      const sum = q[prev + s] + q[i1] + q[i2];
-      const u = probs[pr + ext[s]] * sum;
-      if (sum > SAFE && u > TINY) {
-        tmp[s] = u;
-        kind[s] = 1;
-        if (u > mLin) mLin = u;
-      } else {
-        const l0 = q[prev + s] > 0 ? M + Math.log(q[prev + s]) : lg[prev + s];
-        const l1 = q[i1] > 0 ? M + Math.log(q[i1]) : lg[i1];
-        const l2 = q[i2] > 0 ? M + Math.log(q[i2]) : lg[i2];
-        const v = emitLog(t, s) + lse3(l0, l1, l2);
-        tmp[s] = v;
-        kind[s] = 0;
-        if (v > mLog) mLog = v;
-      }
+    let m = NEG_INF;
+    for (let c = 0; c < C; c++) if (x[o + c] > m) m = x[o + c];
+    let sum = 0;
+    for (let c = 0; c < C; c++) {
+      const e = expAccurate(x[o + c] - m);
+      probs[pr + c] = e;
+      sum += e;
     }
-    const mFromLin = mLin > 0 ? M + Math.log(mLin) : NEG_INF;
-    const next = mFromLin >= mLog ? mFromLin : mLog;
-    if (next === NEG_INF) return false;
-    // Scale of the linear candidates (relative to M) into the new shift.
-    const r = mLin > 0 ? (next === mFromLin ? 1 / mLin : Math.exp(M - next)) : 0;
-    for (let s = lo; s <= hi; s++) {
-      if (kind[s]) {
-        const v = tmp[s] * r;
-        if (v > TINY) q[row + s] = v;
-        else lg[row + s] = M + Math.log(tmp[s]);
-      } else {
-        const v = Math.exp(tmp[s] - next);
-        if (v > TINY) q[row + s] = v;
-        else lg[row + s] = tmp[s];
+    const inv = 1 / sum;
+    if (grad !== null) {
+      for (let c = 0; c < C; c++) {
+        const p = probs[pr + c] * inv;
+        probs[pr + c] = p;
+        grad[o + c] = p * gradScale;
       }
+    } else {
+      for (let c = 0; c < C; c++) probs[pr + c] *= inv;
     }
-    M = next;
-    shift[t] = M;
+    buf[oLse + t] = m + Math.log(sum);
   }
-  return true;
+
+  // Forward: first frame (shift 0), the two start states.
+  let lo = Math.max(0, Sp - 2 * Tb);
+  let hi = Math.min(Sp - 1, 1);
+  let mx = 0;
+  let mLog = NEG_INF;
+  {
+    const row = oQa + PAD;
+    clearEdges(buf, row, oLa + PAD, lo, hi);
+    for (let s = lo; s <= hi; s++) {
+      const p = probs[ext[s]];
+      if (p > TINY) {
+        buf[row + s] = p;
+        if (p > mx) mx = p;
+      } else {
+        const lv = x[base + ext[s]] - buf[oLse];
+        buf[row + s] = 0;
+        buf[oLa + PAD + s] = lv;
+        if (lv > mLog) mLog = lv;
+      }
+    }
+    buf[oMa] = 0;
+  }
+  let M = 0;
+  for (let t = 1; t < Tb; t++) {
+    if (mx === 0 && mLog === NEG_INF) return Infinity;
+    const Mt = mx > 0 ? M + Math.log(mx) : mLog;
+    const r = mx > 0 ? 1 / mx : 0;
+    lo = Math.max(0, Sp - 2 * (Tb - t));
+    hi = Math.min(Sp - 1, 2 * t + 1);
+    const prev = oQa + (t - 1) * W + PAD;
+    const row = prev + W;
+    const lgRow = row - oQa + oLa;
+    clearEdges(buf, row, lgRow, lo, hi);
+    mx = alphaRowFast(buf, ext, skip, prev, row, t * C, lo, hi, r);
+    mLog = NEG_INF;
+    if (leftOver > 0) {
+      const xo = base + t * frameStride;
+      mx = alphaRowCareful(buf, x, ext, skip, prev, row, oLa - oQa, t * C, xo, buf[oLse + t], lo, hi, r, M, Mt, mx);
+      mLog = rowMaxLog;
+    }
+    buf[oMa + t] = Mt;
+    M = Mt;
+  }
+  const lastRow = oQa + (Tb - 1) * W + PAD;
+  const lastLg = lastRow - oQa + oLa;
+  const endLog = logOf(buf, lastRow + Sp - 1, lastLg + Sp - 1, M);
+  const logp = Sp > 1 ? lse2(endLog, logOf(buf, lastRow + Sp - 2, lastLg + Sp - 2, M)) : endLog;
+  if (logp === NEG_INF) return Infinity;
+  const nll = -logp;
+  if (grad === null) return nll;
+
+  // Backward, from the last frame down, with the gradient of each frame as
+  // soon as its beta row is known.
+  if (acc.length < C) acc = new Float64Array(C);
+  const occ = acc;
+  occ.fill(0, 0, C);
+  const blank = ext[0];
+  let Mnext = 0;
+  mx = 0;
+  mLog = NEG_INF;
+  for (let t = Tb - 1; t >= 0; t--) {
+    const last = t === Tb - 1;
+    if (!last && mx === 0 && mLog === NEG_INF) break; // nothing reaches the end (not for a finite loss)
+    const Mt = last ? 0 : mx > 0 ? Mnext + Math.log(mx) : mLog;
+    const r = last ? 1 : mx > 0 ? 1 / mx : 0;
+    lo = Math.max(0, Sp - 2 * (Tb - t));
+    hi = Math.min(Sp - 1, 2 * t + 1);
+    const next = oQb + ((t + 1) & 1) * W + PAD;
+    const row = oQb + (t & 1) * W + PAD;
+    const aRow = oQa + t * W + PAD;
+    const Ma = buf[oMa + t];
+    // Occupation = alpha's q * w * G, w = beta before frame t's emission
+    // (the sum of the successors) scaled by exp(-Mt).
+    const G = Math.exp(Ma + Mt + nll);
+    const gOk = G < BIG;
+    const pr = t * C;
+    const o = base + t * frameStride;
+    clearEdges(buf, row, row - oQb + oLb, lo, hi);
+    let careful = true;
+    mx = 0;
+    if (!last && gOk) {
+      mx = betaRowFast(buf, ext, skip, next, row, aRow, pr, blank, lo, hi, r, G, occ);
+      careful = leftOver > 0;
+    }
+    mLog = NEG_INF;
+    if (careful) {
+      const c: CarefulBeta = {
+        x, ext, skip, next, row, lgShift: oLb - oQb, aRow, aLgShift: oLa - oQa, pr, xo: o, lseT: buf[oLse + t],
+        lo, hi, r, G, gOk, last, Sp, Mnext, Mt, Ma, nll,
+      };
+      mx = betaRowCareful(buf, c, occ, mx);
+      mLog = rowMaxLog;
+    }
+    // Gradient of frame t: softmax (already written) minus the occupation
+    // of each class that has states here, accumulated in float64.
+    for (let s = lo; s <= hi; s++) {
+      const k = ext[s];
+      const g = occ[k];
+      if (g !== 0) {
+        grad[o + k] = (probs[pr + k] - g) * gradScale;
+        occ[k] = 0;
+      }
+    }
+    Mnext = Mt;
+  }
+  return nll;
+}
+
+/** States the last fast row pass left to the careful one (a second return value). */
+let leftOver = 0;
+/** The largest log-form value of the last careful row pass (a second return value). */
+let rowMaxLog = NEG_INF;
+
+/**
+ * Fast pass over alpha row t, states lo..hi: each state whose predecessors'
+ * scaled sum is above SAFE and whose value is above TINY. The others are
+ * set to 0 and counted in `leftOver` for {@link alphaRowCareful}. Blank
+ * (even) and label (odd) states run as separate loops. Returns the row's
+ * largest value.
+ */
+function alphaRowFast(
+  buf: Float64Array,
+  ext: Int32Array,
+  skip: Float64Array,
+  prev: number,
+  row: number,
+  pr: number,
+  lo: number,
+  hi: number,
+  r: number,
+): number {
+  let mx = 0;
+  let bad = 0;
+  const pBlank = buf[pr + ext[0]];
+  for (let s = lo + (lo & 1); s <= hi; s += 2) {
+    const sum = buf[prev + s] + buf[prev + s - 1];
+    const v = pBlank * (sum * r);
+    if (sum > SAFE && v > TINY) {
+      buf[row + s] = v;
+      if (v > mx) mx = v;
+    } else {
+      buf[row + s] = 0;
+      bad++;
+    }
+  }
+  for (let s = lo | 1; s <= hi; s += 2) {
+    const sum = buf[prev + s] + buf[prev + s - 1] + skip[s] * buf[prev + s - 2];
+    const v = buf[pr + ext[s]] * (sum * r);
+    if (sum > SAFE && v > TINY) {
+      buf[row + s] = v;
+      if (v > mx) mx = v;
+    } else {
+      buf[row + s] = 0;
+      bad++;
+    }
+  }
+  leftOver = bad;
+  return mx;
 }
 
 /**
- * The CTC kernel over typed arrays, for `cpu` and (the same function) `wasm`.
+ * The states {@link alphaRowFast} left: from the logs of the predecessors,
+ * with their own log-sum-exp; stored scaled by exp(-Mt) when above TINY,
+ * else as logs (largest in `rowMaxLog`). Returns the row's largest scaled value.
+ */
+function alphaRowCareful(
+  buf: Float64Array,
+  x: Float32Array,
+  ext: Int32Array,
+  skip: Float64Array,
+  prev: number,
+  row: number,
+  lgShift: number,
+  pr: number,
+  xo: number,
+  lseT: number,
+  lo: number,
+  hi: number,
+  r: number,
+  M: number,
+  Mt: number,
+  mx: number,
+): number {
+  rowMaxLog = NEG_INF;
+  for (let s = lo; s <= hi; s++) {
+    const sum = buf[prev + s] + buf[prev + s - 1] + skip[s] * buf[prev + s - 2];
+    const v = buf[pr + ext[s]] * (sum * r);
+    if (sum > SAFE && v > TINY) continue; // done by the fast pass
+    const l0 = logOf(buf, prev + s, prev + lgShift + s, M);
+    const l1 = logOf(buf, prev + s - 1, prev + lgShift + s - 1, M);
+    const l2 = skip[s] !== 0 ? logOf(buf, prev + s - 2, prev + lgShift + s - 2, M) : NEG_INF;
+    const lv = x[xo + ext[s]] - lseT + lse3(l0, l1, l2);
+    const e = Math.exp(lv - Mt);
+    if (e > TINY) {
+      buf[row + s] = e;
+      if (e > mx) mx = e;
+    } else {
+      buf[row + s] = 0;
+      buf[row + lgShift + s] = lv;
+      if (lv > rowMaxLog) rowMaxLog = lv;
+    }
+  }
+  return mx;
+}
+
+/**
+ * Fast pass over beta row t (t below the last frame) and the occupations
+ * of its states: each state whose successors' scaled sum is above SAFE,
+ * whose value is above TINY and whose alpha is in scaled form. The others
+ * are set to 0 and counted in `leftOver` for {@link betaRowCareful}. The
+ * blank's occupation is summed in a local. Returns the row's largest value.
+ */
+function betaRowFast(
+  buf: Float64Array,
+  ext: Int32Array,
+  skip: Float64Array,
+  next: number,
+  row: number,
+  aRow: number,
+  pr: number,
+  blank: number,
+  lo: number,
+  hi: number,
+  r: number,
+  G: number,
+  occ: Float64Array,
+): number {
+  let mx = 0;
+  let bad = 0;
+  let blankOcc = 0;
+  const pBlank = buf[pr + blank];
+  for (let s = lo + (lo & 1); s <= hi; s += 2) {
+    const sum = buf[next + s] + buf[next + s + 1];
+    const w = sum * r;
+    const v = pBlank * w;
+    const a = buf[aRow + s];
+    if (sum > SAFE && v > TINY && a > 0) {
+      buf[row + s] = v;
+      if (v > mx) mx = v;
+      blankOcc += a * w;
+    } else {
+      buf[row + s] = 0;
+      bad++;
+    }
+  }
+  for (let s = lo | 1; s <= hi; s += 2) {
+    const sum = buf[next + s] + buf[next + s + 1] + skip[s + 2] * buf[next + s + 2];
+    const w = sum * r;
+    const v = buf[pr + ext[s]] * w;
+    const a = buf[aRow + s];
+    if (sum > SAFE && v > TINY && a > 0) {
+      buf[row + s] = v;
+      if (v > mx) mx = v;
+      occ[ext[s]] += a * w * G;
+    } else {
+      buf[row + s] = 0;
+      bad++;
+    }
+  }
+  occ[blank] += blankOcc * G;
+  leftOver = bad;
+  return mx;
+}
+
+/** What {@link betaRowCareful} reads besides the scratch. */
+interface CarefulBeta {
+  x: Float32Array;
+  ext: Int32Array;
+  skip: Float64Array;
+  next: number;
+  row: number;
+  lgShift: number;
+  aRow: number;
+  aLgShift: number;
+  pr: number;
+  xo: number;
+  lseT: number;
+  lo: number;
+  hi: number;
+  r: number;
+  G: number;
+  gOk: boolean;
+  last: boolean;
+  Sp: number;
+  Mnext: number;
+  Mt: number;
+  Ma: number;
+  nll: number;
+}
+
+/**
+ * The states of a beta row that {@link betaRowFast} left (all of them for
+ * the last frame, or when G is too large to use as a factor): beta from
+ * the logs of the successors where needed, and the occupation from logs
+ * where alpha or beta is in log form. Returns the row's largest scaled value.
+ */
+function betaRowCareful(buf: Float64Array, c: CarefulBeta, occ: Float64Array, mx: number): number {
+  const { x, ext, skip, next, row, lgShift, aRow, aLgShift, pr, xo, lseT, lo, hi, r, G, gOk, last, Sp, Mnext, Mt, Ma, nll } = c;
+  rowMaxLog = NEG_INF;
+  for (let s = lo; s <= hi; s++) {
+    const k = ext[s];
+    const sum = last ? (s >= Sp - 2 ? 1 : 0) : buf[next + s] + buf[next + s + 1] + skip[s + 2] * buf[next + s + 2];
+    const w = sum * r;
+    const v = buf[pr + k] * w;
+    const a = buf[aRow + s];
+    const scaled = sum > SAFE && v > TINY;
+    if (!last && gOk && scaled && a > 0) continue; // done by the fast pass
+    let lw: number; // log of beta before the emission
+    if (scaled) {
+      buf[row + s] = v;
+      if (v > mx) mx = v;
+      if (gOk && a > 0) {
+        occ[k] += a * w * G;
+        continue;
+      }
+      lw = Mt + Math.log(w);
+    } else {
+      if (last) lw = sum > 0 ? 0 : NEG_INF;
+      else {
+        const l0 = logOf(buf, next + s, next + lgShift + s, Mnext);
+        const l1 = logOf(buf, next + s + 1, next + lgShift + s + 1, Mnext);
+        const l2 = skip[s + 2] !== 0 ? logOf(buf, next + s + 2, next + lgShift + s + 2, Mnext) : NEG_INF;
+        lw = lse3(l0, l1, l2);
+      }
+      const lv = x[xo + k] - lseT + lw;
+      const e = Math.exp(lv - Mt);
+      if (e > TINY) {
+        buf[row + s] = e;
+        if (e > mx) mx = e;
+      } else {
+        buf[row + s] = 0;
+        buf[row + lgShift + s] = lv;
+        if (lv > rowMaxLog) rowMaxLog = lv;
+      }
+    }
+    occ[k] += occupation(logOf(buf, aRow + s, aRow + aLgShift + s, Ma), lw, nll);
+  }
+  return mx;
+}
+
+/** The log of a stored value: from its scaled form when it has one. */
+function logOf(buf: Float64Array, qi: number, li: number, M: number): number {
+  const q = buf[qi];
+  return q > 0 ? M + Math.log(q) : buf[li];
+}
+
+/** exp(log alpha + log beta-before-emission + loss), 0 at log 0. */
+function occupation(logAlpha: number, logW: number, nll: number): number {
+  const e = logAlpha + logW + nll;
+  return e === NEG_INF ? 0 : Math.exp(e);
+}
+
+/** Marks the two states on each side of [lo, hi] as log 0 (they are read as predecessors). */
+function clearEdges(buf: Float64Array, q: number, lg: number, lo: number, hi: number): void {
+  buf[q + lo - 2] = 0;
+  buf[q + lo - 1] = 0;
+  buf[q + hi + 1] = 0;
+  buf[q + hi + 2] = 0;
+  buf[lg + lo - 2] = NEG_INF;
+  buf[lg + lo - 1] = NEG_INF;
+  buf[lg + hi + 1] = NEG_INF;
+  buf[lg + hi + 2] = NEG_INF;
+}
+
+/**
+ * The CTC kernel over typed arrays, for `cpu` and `wasm` (core's
+ * `fillKernelFunc`: on wasm the arrays are views of the heap, no copies).
  *
  * Inputs: logits `[B, T, C]` (or `[T, B, C]` with `timeMajor`), labels
  * `[B, S]` int32 (entries past a label's length are never read),
@@ -193,143 +534,87 @@ function recurse(
  * log-likelihood `[B]` and, when `withGrad`, its gradient with respect to
  * the logits (layout of the logits; shape `[0]` otherwise).
  *
+ * With `reduction` 'mean' or 'sum' (attribute; default 'none') the first
+ * output is the reduced scalar instead, summed in float64 (for 'mean' each
+ * loss divided by max(its label length, 1), then by B, as PyTorch), and the
+ * gradient is that of the reduced loss.
+ *
  * Per sample, in float64: log-softmax of each frame, the forward variables
  * alpha over the 2L+1 extended-label states (blanks between and around the
- * labels) in log space (see `recurse`), -log p(labels | logits) from the
+ * labels) in log space (see `sample`), -log p(labels | logits) from the
  * last two states, then the backward variables beta and the gradient
  *
  *   d loss / d logits[t, c] = softmax[t, c] - sum over states s with label c
  *                             of exp(alpha[t, s] + beta[t, s] - logp[t, c] + loss)
  *
  * (alpha and beta both include frame t's emission). Only states that can be
- * reached from the start and can still reach the end are visited; the others
- * stay at log 0. Frames past the logit length get gradient 0. A sample with
- * no valid alignment has loss Infinity and NaN gradient on its frames, or 0
- * and gradient 0 with `zeroInfinity`, as PyTorch does.
+ * reached from the start and can still reach the end are visited. Frames
+ * past the logit length get gradient 0. A sample with no valid alignment
+ * has loss Infinity and NaN gradient on its frames, or 0 and gradient 0
+ * with `zeroInfinity`, as PyTorch does.
  */
-export function ctcHostKernel(inputs: HostArray[], attrs: CtcKernelAttrs): HostOutput[] {
-  const [logitsArr, labelsArr, logitLenArr, labelLenArr] = inputs;
-  const { blank, timeMajor, zeroInfinity, withGrad } = attrs;
-  const x = logitsArr.values;
-  const labels = labelsArr.values;
-  const [d0, d1, C] = logitsArr.shape;
+export function ctcFill(
+  inputs: (Float32Array | Int32Array | Uint8Array)[],
+  outputs: (Float32Array | Int32Array)[],
+  attrs: tf.NamedAttrMap,
+  shapes: number[][],
+): void {
+  const { blank, timeMajor, zeroInfinity, withGrad, reduction = 'none' } = attrs as unknown as CtcKernelAttrs;
+  const x = inputs[0] as Float32Array;
+  const labels = inputs[1];
+  const logitLen = inputs[2];
+  const labelLen = inputs[3];
+  const loss = outputs[0] as Float32Array;
+  const grad = withGrad ? (outputs[1] as Float32Array) : null;
+  const [d0, d1, C] = shapes[0];
   const B = timeMajor ? d1 : d0;
   const T = timeMajor ? d0 : d1;
-  const S = labelsArr.shape[1] ?? 0;
-  const loss = new Float32Array(B);
-  const grad = withGrad ? new Float32Array(B * T * C) : new Float32Array(0);
-  // Offset of frame t of sample b, and the stride between frames.
+  const S = shapes[1][1] ?? 0;
   const frameStride = timeMajor ? B * C : C;
+  const mean = reduction === 'mean';
+  const reduced = mean || reduction === 'sum';
+  let total = 0;
 
   for (let b = 0; b < B; b++) {
-    const Tb = Math.min(Math.max(logitLenArr.values[b] | 0, 0), T);
-    const L = Math.min(Math.max(labelLenArr.values[b] | 0, 0), S);
+    const Tb = Math.min(Math.max(logitLen[b] | 0, 0), T);
+    const L = Math.min(Math.max(labelLen[b] | 0, 0), S);
     const Sp = 2 * L + 1;
-    const W = Sp + 1;
     const base = timeMajor ? b * C : b * T * C;
-
-    if (Tb === 0) {
-      // No frames: only the empty label has an alignment (probability 1).
-      const nll = L === 0 ? 0 : Infinity;
-      loss[b] = nll === Infinity && zeroInfinity ? 0 : nll;
-      continue;
+    if (grad !== null) {
+      for (let t = Tb; t < T; t++) grad.fill(0, base + t * frameStride, base + t * frameStride + C);
     }
 
-    // Extended labels and whether state s may skip from s - 2.
-    const ext = new Int32Array(Sp);
-    const skip = new Uint8Array(Sp);
-    for (let s = 0; s < Sp; s++) {
-      ext[s] = s % 2 === 0 ? blank : labels[b * S + ((s - 1) >> 1)];
-      skip[s] = s % 2 === 1 && s >= 3 && ext[s] !== ext[s - 2] ? 1 : 0;
+    // Extended labels (padded with two blanks past the end for `skip`) and
+    // whether state s may be entered from s - 2.
+    if (i32.length < Sp + 2) i32 = new Int32Array(2 * (Sp + 2));
+    const ext = i32;
+    const skip = takeSkip(Sp + 2);
+    for (let s = 0; s < Sp + 2; s++) {
+      ext[s] = s % 2 === 0 || s >= Sp ? blank : labels[b * S + ((s - 1) >> 1)];
+      skip[s] = s % 2 === 1 && s >= 3 && s < Sp && ext[s] !== ext[s - 2] ? 1 : 0;
     }
 
-    // Buffers: a gradient row [C], probabilities [Tb, C], log-softmax
-    // normalizers [Tb], a frame of candidates [Sp], the two recursions'
-    // scaled values and logs [Tb, Sp + 1] and shifts [Tb].
-    const n = Tb * W;
-    const buf = take(C + Tb * C + Tb + Sp + 4 * n + 2 * Tb);
-    let off = 0;
-    const part = (len: number) => buf.subarray(off, (off += len));
-    const gradRow = part(C);
-    const probs = part(Tb * C);
-    const lse = part(Tb);
-    const tmp = part(Sp);
-    const qa = part(n);
-    const la = part(n);
-    const qb = part(n);
-    const lb = part(n);
-    const Ma = part(Tb);
-    const Mb = part(Tb);
-
-    // Softmax of each frame and its log normalizer.
-    for (let t = 0; t < Tb; t++) {
-      const o = base + t * frameStride;
-      const pr = t * C;
-      let m = NEG_INF;
-      for (let c = 0; c < C; c++) if (x[o + c] > m) m = x[o + c];
-      let sum = 0;
-      for (let c = 0; c < C; c++) sum += probs[pr + c] = Math.exp(x[o + c] - m);
-      const inv = 1 / sum;
-      for (let c = 0; c < C; c++) probs[pr + c] *= inv;
-      lse[t] = m + Math.log(sum);
-    }
-    const smp: Sample = { Tb, Sp, C, ext, probs, lse, x, base, frameStride };
-    const logOf = (q: Float64Array, lg: Float64Array, M: Float64Array, t: number, s: number) =>
-      q[t * W + s] > 0 ? M[t] + Math.log(q[t * W + s]) : lg[t * W + s];
-
-    const alive = recurse(smp, true, skip, qa, la, Ma, tmp);
-    const last = Tb - 1;
-    const logp = !alive
-      ? NEG_INF
-      : Sp > 1
-        ? lse2(logOf(qa, la, Ma, last, Sp - 1), logOf(qa, la, Ma, last, Sp - 2))
-        : logOf(qa, la, Ma, last, 0);
-    const nll = -logp;
-    const impossible = logp === NEG_INF;
-    loss[b] = impossible && zeroInfinity ? 0 : nll;
-
-    if (!withGrad) continue;
-    if (impossible) {
-      if (!zeroInfinity) {
-        for (let t = 0; t < Tb; t++) grad.fill(NaN, base + t * frameStride, base + t * frameStride + C);
-      }
-      continue;
-    }
-    recurse(smp, false, skip, qb, lb, Mb, tmp);
-
-    // Gradient: softmax minus the normalized occupation of each class. A
-    // state's occupation exp(alpha + beta - emit - log p) is
-    // qa * qb * F / p[t, s] with one F = exp(Ma + Mb - log p) per frame;
-    // where a factor is in log form, or too small or large for that product
-    // to keep its digits, it is taken from the logs directly. Accumulated in
-    // float64 and rounded once.
-    for (let t = 0; t < Tb; t++) {
-      const o = base + t * frameStride;
-      const pr = t * C;
-      const row = t * W;
-      for (let c = 0; c < C; c++) gradRow[c] = probs[pr + c];
-      const F = Math.exp(Ma[t] + Mb[t] + nll);
-      const fOk = F < 1e200;
-      const lo = Math.max(0, Sp - 2 * (Tb - t));
-      const hi = Math.min(Sp - 1, 2 * t + 1);
-      for (let s = lo; s <= hi; s++) {
-        const a = qa[row + s];
-        const bq = qb[row + s];
-        const p = probs[pr + ext[s]];
-        let occ: number;
-        if (fOk && a > 0 && bq > 0 && p > 1e-100) {
-          occ = a * (bq * (F / p));
-        } else {
-          const e = logOf(qa, la, Ma, t, s) + logOf(qb, lb, Mb, t, s) - (x[o + ext[s]] - lse[t]) + nll;
-          occ = e === NEG_INF ? 0 : Math.exp(e);
-        }
-        gradRow[ext[s]] -= occ;
-      }
-      for (let c = 0; c < C; c++) grad[o + c] = gradRow[c];
+    // No frames: only the empty label has an alignment (probability 1).
+    // More labels than frames: none has.
+    // Per-sample weight of the reduced loss ('mean': 1 / (max(L, 1) * B)).
+    const perLabel = mean ? 1 / Math.max(labelLen[b], 1) : 1;
+    const gradScale = mean ? perLabel / B : 1;
+    const nll =
+      Tb === 0 ? (L === 0 ? 0 : Infinity) : L > Tb ? Infinity : sample(x, base, frameStride, Tb, C, ext, skip, Sp, grad, gradScale);
+    const impossible = nll === Infinity;
+    const value = impossible && zeroInfinity ? 0 : nll;
+    if (reduced) total += value * perLabel;
+    else loss[b] = value;
+    if (grad !== null && !Number.isFinite(nll)) {
+      const fill = impossible && zeroInfinity ? 0 : NaN;
+      for (let t = 0; t < Tb; t++) grad.fill(fill, base + t * frameStride, base + t * frameStride + C);
     }
   }
-  return [
-    { values: loss, shape: [B], dtype: 'float32' },
-    { values: grad, shape: withGrad ? logitsArr.shape.slice() : [0], dtype: 'float32' },
-  ];
+  if (reduced) loss[0] = mean ? total / B : total;
+}
+
+let skipBuf = new Float64Array(0);
+function takeSkip(n: number): Float64Array {
+  if (skipBuf.length < n) skipBuf = new Float64Array(2 * n);
+  return skipBuf;
 }

@@ -1,32 +1,26 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import {
+  dispatchFor,
+  WGSL_MAIN,
+  WORKGROUP_SIZE,
+  type ProgramUniforms,
+  type WebGPUBackendLike,
+  type WebGPUProgram,
+} from '@tfjs-losses/core';
 import type { CtcKernelAttrs } from './ctc-loss.kernel';
 
 /**
- * The parts of a tfjs-backend-webgpu program this file uses (the backend's
- * own programs are plain objects of this shape; see its webgpu_program.js).
+ * The further parts of tfjs-backend-webgpu's `WebGPUBackend` this kernel
+ * uses: the storage limit, tensors it allocates and frees itself, and
+ * programs writing into a given output (the chunks of one batch).
  */
-interface WebGPUProgram {
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  variableNames: string[];
-  workgroupSize: [number, number, number];
-  uniforms: string;
-  size: boolean;
-  getUserCode(): string;
-}
-
-type Uniform = { type: 'int32' | 'float32'; data: number[] };
-
-/** The parts of tfjs-backend-webgpu's `WebGPUBackend` this file uses. */
-interface WebGPUBackendLike {
+interface CtcWebGPUBackend extends WebGPUBackendLike {
   device: { limits: Record<string, number> };
   runWebGPUProgram(
     program: WebGPUProgram,
     inputs: tf.TensorInfo[],
     outputDtype: tf.DataType,
-    uniforms?: Uniform[],
+    uniforms?: ProgramUniforms,
     output?: tf.TensorInfo,
   ): tf.TensorInfo;
   makeTensorInfo(shape: number[], dtype: tf.DataType, values?: tf.backend_util.BackendValues): tf.TensorInfo;
@@ -137,7 +131,7 @@ class CtcAlphaBetaProgram implements WebGPUProgram {
     return (s & 1) == 1 && s >= 3 && extLabel(b, s) != extLabel(b, s - 2);
   }
 
-  fn main(index : i32) {
+  ${WGSL_MAIN} {
     let lid = i32(localId.x);
     let bLocal = i32(workgroupId.x);
     let b = uniforms.batchOffset + bLocal;
@@ -259,19 +253,19 @@ class CtcLossProgram implements WebGPUProgram {
   dispatchLayout = { x: [0] };
   dispatch: [number, number, number];
   variableNames = ['scratch'];
-  workgroupSize: [number, number, number] = [64, 1, 1];
+  workgroupSize = WORKGROUP_SIZE;
   uniforms = SIZE_UNIFORMS;
   size = false;
 
   constructor(B: number, batchCount: number) {
     this.outputShape = [B];
-    this.dispatch = [Math.ceil(batchCount / 64), 1, 1];
+    this.dispatch = dispatchFor(batchCount);
   }
 
   getUserCode(): string {
     return `
   ${COMMON_WGSL(false)}
-  fn main(index : i32) {
+  ${WGSL_MAIN} {
     if (index < uniforms.batchCount) {
       let logp = scratch[index * uniforms.stride + offLogp()];
       var v = -logp;
@@ -297,7 +291,7 @@ class CtcGradProgram implements WebGPUProgram {
   dispatchLayout = { x: [0] };
   dispatch: [number, number, number];
   variableNames = ['logits', 'logitLengths', 'scratch'];
-  workgroupSize: [number, number, number] = [64, 1, 1];
+  workgroupSize = WORKGROUP_SIZE;
   uniforms = SIZE_UNIFORMS;
   size = false;
 
@@ -307,7 +301,7 @@ class CtcGradProgram implements WebGPUProgram {
     private readonly timeMajor: boolean,
   ) {
     this.outputShape = shape;
-    this.dispatch = [Math.ceil(count / 64), 1, 1];
+    this.dispatch = dispatchFor(count);
     this.shaderKey = `tfjsLossesCtcGrad_${timeMajor}`;
   }
 
@@ -329,7 +323,7 @@ class CtcGradProgram implements WebGPUProgram {
       let outIdx = (b * uniforms.T + t) * uniforms.C + c;`;
     return `
   ${COMMON_WGSL(this.timeMajor)}
-  fn main(index : i32) {
+  ${WGSL_MAIN} {
     if (index >= uniforms.batchCount * uniforms.T * uniforms.C) { return; }
     ${decode}
     let Tb = clamp(logitLengths[b], 0, uniforms.T);
@@ -370,7 +364,7 @@ class CtcGradProgram implements WebGPUProgram {
  * chunks, each with the same dispatches.
  */
 export const ctcWebGPUKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const be = backend as unknown as WebGPUBackendLike;
+  const be = backend as unknown as CtcWebGPUBackend;
   const { logits, logitLengths, labelLengths } = inputs as Record<string, tf.TensorInfo>;
   let { labels } = inputs as Record<string, tf.TensorInfo>;
   const { blank, timeMajor, zeroInfinity, withGrad } = attrs as unknown as CtcKernelAttrs;
@@ -391,7 +385,7 @@ export const ctcWebGPUKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const grad = withGrad ? be.makeTensorInfo(logits.shape.slice(), 'float32') : be.makeTensorInfo([0], 'float32', new Float32Array(0));
   for (let offset = 0; offset < B; offset += perChunk) {
     const count = Math.min(perChunk, B - offset);
-    const uniforms: Uniform[] = [
+    const uniforms: ProgramUniforms = [
       { type: 'int32', data: [B] },
       { type: 'int32', data: [T] },
       { type: 'int32', data: [C] },
