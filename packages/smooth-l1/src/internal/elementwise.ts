@@ -114,7 +114,9 @@ export function smoothL1Reduced(p: tf.Tensor, t: tf.Tensor, beta: number | tf.Te
 export function balancedL1Reduced(p: tf.Tensor, t: tf.Tensor, alpha: number, gamma: number, beta: number, spec: ReduceSpec): tf.Tensor {
   checkReduceSpec(spec);
   if (spec.weights === undefined && spec.reduction !== 'none' && balancedL1SumOp.isFused()) {
-    return balancedL1SumOp([p, t], { alpha, gamma, beta, divisor: divisorOf(p.size, spec) })[0];
+    // The slopes are stored only when a gradient may follow (a tape is recording).
+    const withSlope = tf.engine().state.gradientDepth > 0;
+    return balancedL1SumOp([p, t], { alpha, gamma, beta, divisor: divisorOf(p.size, spec), withSlope })[0];
   }
   return reduce(balancedL1Elementwise(p, t, alpha, gamma, beta), spec.reduction, spec.weights, { avgFactor: spec.avgFactor, fn: spec.fn });
 }

@@ -101,9 +101,33 @@ function sumTable(p: Float32Array, t: Float32Array, k: Prepared): number {
   return s;
 }
 
-function sumExact(p: Float32Array, t: Float32Array, k: Prepared): number {
+/**
+ * {@link sumTable} that also stores the slope of each element (its gradient
+ * with respect to pred), sharing the log1p: the gradient then needs no log.
+ */
+function sumSlopeTable(p: Float32Array, t: Float32Array, k: Prepared, slope: Float32Array): number {
+  const { alpha, gamma, beta, b, invB, bOverBeta } = k;
+  const n = p.length;
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const d = p[i] - t[i];
+    const x = Math.abs(d);
+    const m = +(x < beta);
+    const q = m * x + (1 - m) * beta;
+    const l = log1pTable(q * bOverBeta);
+    s += alpha * ((q + invB) * l - q) + gamma * (x - q);
+    const bq = b * q;
+    const inner = alpha * l + (alpha * (bq + 1)) / (bq + beta) - alpha;
+    slope[i] = (+(d > 0) - +(d < 0)) * (m * inner + (1 - m) * gamma);
+  }
+  return s;
+}
+
+/** The sum (and the slopes when `slope` has elements) with Math.log1p and exact branches. */
+function sumExact(p: Float32Array, t: Float32Array, k: Prepared, slope: Float32Array): number {
   let s = 0;
   for (let i = 0; i < p.length; i++) s += lossAt(Math.abs(p[i] - t[i]), k);
+  for (let i = 0; i < slope.length; i++) slope[i] = slopeAt(p[i] - t[i], k);
   return s;
 }
 
@@ -152,17 +176,50 @@ export const balancedL1Forward: FillKernelSpec = {
   fill: ([p, t], [out], attrs) => lossEach(f32(p), f32(t), prepare(attrs), out as Float32Array),
 };
 
-/** Sum of the loss over all elements divided by `divisor` (attr), in float64: a scalar. */
+/**
+ * Sum of the loss over all elements divided by `divisor` (attr), in float64:
+ * a scalar; and, when attr `withSlope`, the slope of every element (the
+ * gradient of the sum with respect to pred, before dy), else an empty tensor.
+ */
 export const balancedL1Sum: FillKernelSpec = {
   inputNames: ['pred', 'target'],
-  outputShapes: () => [[]],
-  fill: ([p, t], [out], attrs) => {
+  outputShapes: (shapes, attrs) => [[], attrs.withSlope === true ? shapes[0] : [0]],
+  fill: ([pIn, tIn], [out, slopeOut], attrs) => {
     const k = prepare(attrs);
-    let s = k.tableLog ? sumTable(f32(p), f32(t), k) : NaN;
-    if (!Number.isFinite(s)) s = sumExact(f32(p), f32(t), k);
+    const p = f32(pIn);
+    const t = f32(tIn);
+    const slope = slopeOut as Float32Array;
+    let s = NaN;
+    if (k.tableLog) s = slope.length > 0 ? sumSlopeTable(p, t, k, slope) : sumTable(p, t, k);
+    if (!Number.isFinite(s)) s = sumExact(p, t, k, slope);
     out[0] = s / (attrs.divisor as number);
   },
 };
+
+/** dPred = dy · slope, dTarget = −dPred. Inputs dy (one value or the slope's size), slope. */
+export const balancedL1SlopeGrad: FillKernelSpec = {
+  inputNames: ['dy', 'slope'],
+  outputShapes: (shapes) => [shapes[1], shapes[1]],
+  fill: ([dy, slope], [dPred, dTarget]) => scaleSlope(f32(dy), f32(slope), dPred as Float32Array, dTarget as Float32Array),
+};
+
+function scaleSlope(dy: Float32Array, slope: Float32Array, dPred: Float32Array, dTarget: Float32Array): void {
+  const n = slope.length;
+  if (dy.length === 1) {
+    const dy0 = dy[0];
+    for (let i = 0; i < n; i++) {
+      const v = dy0 * slope[i];
+      dPred[i] = v;
+      dTarget[i] = -v;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const v = dy[i] * slope[i];
+      dPred[i] = v;
+      dTarget[i] = -v;
+    }
+  }
+}
 
 /**
  * Gradients of sum(dy · loss) with respect to pred and target. Inputs dy (the

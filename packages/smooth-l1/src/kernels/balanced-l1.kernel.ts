@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { defineFusedOp, fillKernelFunc } from '@tfjs-losses/core';
-import { balancedL1Forward, balancedL1Grad, balancedL1Sum } from './balanced-l1.cpu';
+import { balancedL1Forward, balancedL1Grad, balancedL1SlopeGrad, balancedL1Sum } from './balanced-l1.cpu';
 import type { BalancedL1Attrs } from './balanced-l1.constants';
 import { balancedL1ForwardWebGPU, balancedL1GradWebGPU } from './balanced-l1.webgpu';
 
@@ -73,17 +73,52 @@ export const balancedL1Op = defineFusedOp<BalancedL1Attrs>({
   gradient: ([dy], [p, t], attrs) => balancedL1GradOp([dy, p, t], attrs),
 });
 
-/** Attributes of {@link balancedL1SumOp}: those of the loss and the divisor of the sum. */
+/**
+ * Gradient from stored slopes (cpu and wasm): (dy, slope, pred, target) →
+ * (dy · slope, −dy · slope), where slope is the gradient of the loss with
+ * respect to pred at (pred, target), as {@link balancedL1SumOp} stores it.
+ * pred and target are read only by its own gradient (second order), which
+ * is {@link balancedL1GradOp}'s; slope counts as a constant there, since its
+ * dependence on pred and target is what that gradient already covers.
+ */
+export const balancedL1SlopeGradOp = defineFusedOp<BalancedL1Attrs>({
+  kernelName: 'TfjsLossesBalancedL1SlopeGrad',
+  inputNames: ['dy', 'slope', 'pred', 'target'],
+  kernels: {
+    cpu: () => fillKernelFunc('cpu', balancedL1SlopeGrad),
+    wasm: () => fillKernelFunc('wasm', balancedL1SlopeGrad),
+  },
+  composed: ([dy, slope]) =>
+    tf.tidy(() => {
+      const gp = tf.mul(dy, slope);
+      return [gp, tf.neg(gp)];
+    }),
+  gradient: ([uPred, uTarget], [dy, slope, p, t], attrs) => {
+    const { curve } = slopeTerms(tf.sub(p, t), attrs);
+    const w = tf.sub(uPred, uTarget);
+    const second = tf.mul(tf.mul(w, dy), curve);
+    return [tf.mul(w, slope), undefined, second, tf.neg(second)];
+  },
+});
+
+/** Attributes of {@link balancedL1SumOp}: those of the loss, the divisor of the sum, and whether to store slopes. */
 export interface BalancedL1SumAttrs extends BalancedL1Attrs {
   /** The sum is divided by it (1 for 'sum', the element count or avgFactor for 'mean'). */
   divisor: number;
+  /**
+   * Also output the slope of every element (pred's shape; else shape [0]):
+   * set it when a gradient may follow, so that the gradient reuses the
+   * forward pass's log1p instead of computing it again.
+   */
+  withSlope: boolean;
 }
 
 /**
  * Sum of the loss divided by `divisor` in one kernel (cpu and wasm):
- * (pred, target) → scalar, whose gradient sends dy / divisor straight to the
- * gradient kernel. Where no kernel runs, it is the sum of {@link balancedL1Op}
- * divided by `divisor`.
+ * (pred, target) → (scalar, slopes). Its gradient multiplies the stored
+ * slopes by dy / divisor ({@link balancedL1SlopeGradOp}), or runs the
+ * gradient kernel when no slopes were stored. Where no kernel runs, it is the
+ * sum of {@link balancedL1Op} divided by `divisor`.
  */
 export const balancedL1SumOp = defineFusedOp<BalancedL1SumAttrs>({
   kernelName: 'TfjsLossesBalancedL1Sum',
@@ -92,6 +127,18 @@ export const balancedL1SumOp = defineFusedOp<BalancedL1SumAttrs>({
     cpu: () => fillKernelFunc('cpu', balancedL1Sum),
     wasm: () => fillKernelFunc('wasm', balancedL1Sum),
   },
-  composed: (inputs, { divisor, ...attrs }) => tf.div(tf.sum(balancedL1Op(inputs, attrs)[0]), divisor),
-  gradient: ([dy], [p, t], { divisor, alpha, gamma, beta }) => balancedL1GradOp([divisor === 1 ? dy : tf.div(dy, divisor), p, t], { alpha, gamma, beta }),
+  composed: ([p, t], { divisor, withSlope, ...attrs }) =>
+    tf.tidy(() => [
+      tf.div(tf.sum(balancedL1Op([p, t], attrs)[0]), divisor),
+      withSlope ? slopeTerms(tf.sub(p, t), attrs).g : tf.zeros([0]),
+    ]),
+  saveOutputs: [false, true],
+  gradient: ([dy], [p, t, slope], { divisor, alpha, gamma, beta }) => {
+    // No dy: only the slopes lead to the differentiated value (second order
+    // through the slope gradient, which treats them as constants).
+    if (dy == null) return [undefined, undefined];
+    const scaled = divisor === 1 ? dy : tf.div(dy, divisor);
+    const attrs = { alpha, gamma, beta };
+    return slope.size === p.size ? balancedL1SlopeGradOp([scaled, slope, p, t], attrs) : balancedL1GradOp([scaled, p, t], attrs);
+  },
 });

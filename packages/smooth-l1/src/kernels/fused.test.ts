@@ -6,7 +6,9 @@ import { balancedL1Loss, DynamicSmoothL1Loss, SelfAdjustingSmoothL1Loss, smoothL
 import { LOG1P_TABLE_MAX, log1pTable } from './balanced-l1.cpu';
 import { balancedL1Op, balancedL1SumOp } from './balanced-l1.kernel';
 import { packStats, selfAdjustingStatsOp } from './self-adjusting-stats.kernel';
-import { smoothL1Op, smoothL1SumOp } from './smooth-l1.kernel';
+import { smoothL1Grad, smoothL1Sum } from './smooth-l1.cpu';
+import { smoothL1GradOp, smoothL1Op, smoothL1SumOp } from './smooth-l1.kernel';
+import { smoothL1Simd, wasmBackendMemory } from './smooth-l1.simd';
 
 /** pred, target with exact ties (d = 0 and |d| = each beta) among random values. */
 function inputs(rows: number, cols: number, seed: number, betas: number[]): [tf.Tensor, tf.Tensor] {
@@ -103,6 +105,41 @@ describe(`fused kernels on ${tf.getBackend()}`, () => {
     await expectClose(fused, old);
     await expectClose(composed, old);
   });
+
+  if (tf.getBackend() === 'wasm') {
+    it('wasm: the SIMD smooth L1 loops agree with the JavaScript loops (one beta, 2 and 4 columns, tails, ties, inf)', async () => {
+      expect(smoothL1Simd(wasmBackendMemory())).not.toBeNull();
+      for (const [rows, cols, betas] of [
+        [37, 1, [0.5]],
+        [19, 2, [0.25, 2]],
+        [23, 4, [0.1, 1, 0.05, 3]],
+        [9, 3, [1]],
+      ] as [number, number, number[]][]) {
+        const [p, t] = inputs(rows, cols, 21 + cols, betas);
+        const pv = new Float32Array(await p.data());
+        pv[3] = Infinity;
+        const tv = new Float32Array(await t.data());
+        const pi = tf.tensor(pv, [rows, cols]);
+        const beta = tf.tensor1d(betas);
+        const dy = tf.scalar(0.375);
+        const sum = smoothL1SumOp([pi, t, beta], { divisor: 1 })[0];
+        const [gp, gt] = smoothL1GradOp([dy, pi, t, beta], {});
+        const refSum = new Float32Array(1);
+        smoothL1Sum.fill([pv, tv, Float32Array.from(betas)], [refSum], { divisor: 1 }, []);
+        const refP = new Float32Array(pv.length);
+        const refT = new Float32Array(pv.length);
+        smoothL1Grad.fill([Float32Array.of(0.375), pv, tv, Float32Array.from(betas)], [refP, refT], {}, []);
+        await expectClose(sum, refSum[0]);
+        await expectClose(tf.reshape(gp, [-1]), Array.from(refP));
+        await expectClose(tf.reshape(gt, [-1]), Array.from(refT));
+        // Finite part of the sum too (the inf above makes the total inf).
+        const finite = smoothL1SumOp([p, t, beta], { divisor: 1 })[0];
+        const refFinite = new Float32Array(1);
+        smoothL1Sum.fill([new Float32Array(await p.data()), tv, Float32Array.from(betas)], [refFinite], { divisor: 1 }, []);
+        await expectClose(finite, refFinite[0]);
+      }
+    });
+  }
 
   it('the table log1p of the cpu and wasm kernels is within 5e-16 of Math.log1p', () => {
     const r = seededRandom(11);

@@ -26,13 +26,13 @@ import type { FillKernelSpec } from '@tfjs-losses/core';
  */
 
 /** Loss at a = |d| by the branch formula (inf, NaN and beta = 0 included). */
-function lossAt(a: number, beta: number): number {
+export function lossAt(a: number, beta: number): number {
   if (!(a < Infinity) || !(beta > 0)) return a;
   return a < beta ? a * ((0.5 * a) / beta) : a - 0.5 * beta;
 }
 
 /** d loss / d pred at d by the branch formula. */
-function slopeAt(d: number, beta: number): number {
+export function slopeAt(d: number, beta: number): number {
   const a = Math.abs(d);
   if (!(beta > 0) || !(a < beta)) return Math.sign(d);
   return d / beta;
@@ -134,6 +134,32 @@ function gradUniform(p: Float32Array, t: Float32Array, dy: number, beta: number,
   }
 }
 
+/** One dy value, one beta per column (the self-adjusting loss). */
+function gradColumns(p: Float32Array, t: Float32Array, dy: number, beta: Float32Array, dPred: Float32Array, dTarget: Float32Array): void {
+  const c = beta.length;
+  const bs = new Float64Array(c);
+  const ks = new Float64Array(c);
+  for (let j = 0; j < c; j++) {
+    bs[j] = beta[j];
+    ks[j] = dy * inv(beta[j]);
+  }
+  const n = p.length;
+  for (let i = 0, j = 0; i < n; i++) {
+    const d = p[i] - t[i];
+    const a = Math.abs(d);
+    const b = bs[j];
+    let v: number;
+    if (a === Infinity) v = dy * slopeAt(d, b);
+    else {
+      const m = +(a < b);
+      v = m * (d * ks[j]) + (1 - m) * dy * (+(d > 0) - +(d < 0));
+    }
+    dPred[i] = v;
+    dTarget[i] = -v;
+    if (++j === c) j = 0;
+  }
+}
+
 /** The general case: dy of length 1 or the loss's size, beta of length 1 or one per column. */
 function gradGeneral(dy: Float32Array, p: Float32Array, t: Float32Array, beta: Float32Array, dPred: Float32Array, dTarget: Float32Array): void {
   const c = beta.length;
@@ -188,6 +214,7 @@ export const smoothL1Grad: FillKernelSpec = {
   fill: ([dy, p, t, b], [dPred, dTarget]) => {
     const beta = f32(b);
     if (dy.length === 1 && beta.length === 1) gradUniform(f32(p), f32(t), dy[0], beta[0], dPred as Float32Array, dTarget as Float32Array);
+    else if (dy.length === 1) gradColumns(f32(p), f32(t), dy[0], beta, dPred as Float32Array, dTarget as Float32Array);
     else gradGeneral(f32(dy), f32(p), f32(t), beta, dPred as Float32Array, dTarget as Float32Array);
   },
 };

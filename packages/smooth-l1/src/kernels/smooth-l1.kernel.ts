@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { defineFusedOp, fillKernelFunc } from '@tfjs-losses/core';
 import { smoothL1Forward, smoothL1Grad, smoothL1Sum } from './smooth-l1.cpu';
+import { smoothL1Simd, wasmBackendMemory } from './smooth-l1.simd';
+import { smoothL1GradWasm, smoothL1SumWasm } from './smooth-l1.wasm';
 import { smoothL1ForwardWebGPU, smoothL1GradWebGPU } from './smooth-l1.webgpu';
 
 /*
@@ -33,7 +35,7 @@ export const smoothL1GradOp = defineFusedOp<Record<string, never>>({
   inputNames: ['dy', 'pred', 'target', 'beta'],
   kernels: {
     cpu: () => fillKernelFunc('cpu', smoothL1Grad),
-    wasm: () => fillKernelFunc('wasm', smoothL1Grad),
+    wasm: () => fillKernelFunc('wasm', smoothL1GradWasm(smoothL1Simd(wasmBackendMemory()))),
     webgpu: () => smoothL1GradWebGPU,
   },
   composed: ([dy, p, t, beta]) =>
@@ -94,7 +96,7 @@ export const smoothL1SumOp = defineFusedOp<SmoothL1SumAttrs>({
   inputNames: ['pred', 'target', 'beta'],
   kernels: {
     cpu: () => fillKernelFunc('cpu', smoothL1Sum),
-    wasm: () => fillKernelFunc('wasm', smoothL1Sum),
+    wasm: () => fillKernelFunc('wasm', smoothL1SumWasm(smoothL1Simd(wasmBackendMemory()))),
   },
   composed: (inputs, { divisor }) => tf.div(tf.sum(smoothL1Op(inputs, {})[0]), divisor),
   gradient: ([dy], [p, t, beta], { divisor }) => {

@@ -1,0 +1,67 @@
+import type { FillKernelSpec } from '@tfjs-losses/core';
+import { lossAt, slopeAt, smoothL1Grad, smoothL1Sum } from './smooth-l1.cpu';
+import type { SmoothL1Simd } from './smooth-l1.simd';
+
+/*
+ * The wasm backend's smooth L1 sum and gradient kernels: the SIMD loops of
+ * smooth-l1.simd.ts on the heap views where they apply (every beta > 0 and
+ * finite, one beta or one per column of 2 or 4 columns, so that a 4-lane group
+ * has a fixed beta per lane; a single dy for the gradient), with the last
+ * n mod 4 elements in JavaScript; the JavaScript kernels otherwise.
+ */
+
+type Views = (Float32Array | Int32Array | Uint8Array)[];
+
+/** The four lane betas, or null when the SIMD loops do not apply. */
+function laneBetas(beta: Float32Array): [number, number, number, number] | null {
+  const c = beta.length;
+  if (c !== 1 && c !== 2 && c !== 4) return null;
+  for (let j = 0; j < c; j++) if (!(beta[j] > 0 && beta[j] < Infinity)) return null;
+  return [beta[0], beta[1 % c], beta[2 % c], beta[3 % c]];
+}
+
+const inMemory = (simd: SmoothL1Simd, views: Views): boolean => views.every((x) => x.buffer === simd.memory.buffer);
+
+/** Sum kernel: inputs pred, target, beta; attr divisor. */
+export function smoothL1SumWasm(simd: SmoothL1Simd | null): FillKernelSpec {
+  if (simd === null) return smoothL1Sum;
+  return {
+    ...smoothL1Sum,
+    fill: (inputs, outputs, attrs, shapes) => {
+      const [p, t, b] = inputs as Float32Array[];
+      const lanes = laneBetas(b);
+      if (lanes === null || !inMemory(simd, [p, t])) {
+        smoothL1Sum.fill(inputs, outputs, attrs, shapes);
+        return;
+      }
+      const groups = p.length >> 2;
+      let s = simd.sum(p.byteOffset, t.byteOffset, groups, ...lanes);
+      for (let i = groups << 2; i < p.length; i++) s += lossAt(Math.abs(p[i] - t[i]), b[i % b.length]);
+      outputs[0][0] = s / (attrs.divisor as number);
+    },
+  };
+}
+
+/** Gradient kernel: inputs dy, pred, target, beta; outputs d/dpred, d/dtarget. */
+export function smoothL1GradWasm(simd: SmoothL1Simd | null): FillKernelSpec {
+  if (simd === null) return smoothL1Grad;
+  return {
+    ...smoothL1Grad,
+    fill: (inputs, outputs, attrs, shapes) => {
+      const [dy, p, t, b] = inputs as Float32Array[];
+      const [dPred, dTarget] = outputs as Float32Array[];
+      const lanes = laneBetas(b);
+      if (lanes === null || dy.length !== 1 || !inMemory(simd, [p, t, dPred, dTarget])) {
+        smoothL1Grad.fill(inputs, outputs, attrs, shapes);
+        return;
+      }
+      const groups = p.length >> 2;
+      simd.grad(p.byteOffset, t.byteOffset, dPred.byteOffset, dTarget.byteOffset, groups, ...lanes, dy[0]);
+      for (let i = groups << 2; i < p.length; i++) {
+        const v = dy[0] * slopeAt(p[i] - t[i], b[i % b.length]);
+        dPred[i] = v;
+        dTarget[i] = -v;
+      }
+    },
+  };
+}
