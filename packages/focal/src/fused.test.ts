@@ -138,28 +138,23 @@ describe(`fused kernels vs composed ops on ${tf.getBackend()}`, () => {
     await expectSame((a) => tf.add(softmaxFocalLoss(a, y), softmaxFocalLoss(tf.mul(a, 2), y, { reduction: 'sum', gamma: 0.5 })), [x]);
   });
 
-  it('summing ops: a call without a tape computes no gradient outputs and gives the same value', async () => {
-    const sig = sigmoidFocalSumOp([x, soft], { alpha: 0.25, gamma: 2, divisor: 7, withGrad: false });
-    const sigTaped = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => sigmoidFocalLoss(a, b, { avgFactor: 7 }))([x, soft]);
-    await expectClose(sig[0], sigTaped.value);
-    const y = tf.maximum(labels, 0);
-    const smx = softmaxFocalSumOp([x, y, tf.ones([11])], { gamma: 2, divisor: 1, withGrad: false });
-    await expectClose(smx[0], softmaxFocalLoss(x, y, { reduction: 'sum' }));
-    if (tf.getBackend() !== 'webgpu') {
-      expect(sig.length).toBe(3);
-      expect(sig[1].size + sig[2].size + smx[1].size).toBe(0);
-    }
-  });
-
-  it('summing ops whose forward pass kept no gradient recompute it (differentiated directly)', async () => {
-    const attrs = { alpha: 0.25, gamma: 2, divisor: 5, withGrad: false };
-    const direct = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.mul(sigmoidFocalSumOp([a, b], attrs)[0], 1.5))([x, soft]);
-    const viaLoss = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.mul(sigmoidFocalLoss(a, b, { avgFactor: 5 }), 1.5))([x, soft]);
-    for (let i = 0; i < 2; i++) await expectClose(direct[i], viaLoss[i]);
+  it('summing ops: without a tape the kernel writes no gradients; with one it keeps them and runs no backward kernel', async () => {
     const y = tf.maximum(labels, 0);
     const alpha = tf.ones([11]);
-    const smx = tf.grad((a: tf.Tensor) => tf.mul(softmaxFocalSumOp([a, y, alpha], { gamma: 2, divisor: 3, withGrad: false })[0], 1.5))(x);
-    await expectClose(smx, tf.grad((a: tf.Tensor) => tf.mul(softmaxFocalLoss(a, y, { avgFactor: 3 }), 1.5))(x));
+    // Forward only, and forward plus backward, agree on the value.
+    const sig = sigmoidFocalSumOp([x, soft], { alpha: 0.25, gamma: 2, divisor: 7 });
+    await expectClose(sig, tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => sigmoidFocalLoss(a, b, { avgFactor: 7 }))([x, soft]).value);
+    const smx = softmaxFocalSumOp([x, y, alpha], { gamma: 2, divisor: 1 });
+    await expectClose(smx, tf.valueAndGrad((a: tf.Tensor) => softmaxFocalLoss(a, y, { reduction: 'sum' }))(x).value);
+    if (tf.getBackend() === 'webgpu') return;
+    const kernel = (name: string, inputs: Record<string, tf.Tensor>, attrs: object) =>
+      tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as unknown as tf.Tensor[];
+    const off = kernel('TfjsLossesSigmoidFocalSum', { logits: x, targets: soft }, { alpha: 0.25, gamma: 2, divisor: 7, withGrad: false });
+    expect(off.map((t) => t.size)).toEqual([1, 0, 0]);
+    const on = kernel('TfjsLossesSoftmaxFocalSum', { logits: x, labels: y, alpha }, { gamma: 2, divisor: 1, withGrad: true });
+    expect(on.map((t) => t.size)).toEqual([1, 37 * 11]);
+    const names = await kernelNames(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.mul(sigmoidFocalLoss(a, b), 3))([x, soft]));
+    expect(names.filter((n) => n.startsWith('TfjsLosses'))).toEqual(['TfjsLossesSigmoidFocalSum', 'TfjsLossesFocalScale', 'TfjsLossesFocalScale']);
   });
 
   it('softmaxFocalLoss with logit gaps beyond float64 exp range (the kernels change reference)', async () => {

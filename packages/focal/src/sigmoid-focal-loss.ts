@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { canReadSync, describeValue, inputs, reduce, type ArgChecker, type KerasLoss, type TensorLike, type WeightedReductionOptions } from '@tfjs-losses/core';
-import { sigmoidFocalOp, sigmoidFocalSum } from './kernels/sigmoid-focal.kernel';
+import { sigmoidFocalOp, sigmoidFocalSumOp } from './kernels/sigmoid-focal.kernel';
 
 /** Options of {@link sigmoidFocalLoss}. */
 export interface SigmoidFocalLossOptions extends WeightedReductionOptions {
@@ -81,7 +81,7 @@ export function sigmoidFocalLoss(logits: TensorLike, targets: TensorLike, option
         arg.fail('avgFactor', `only applies to reduction "mean"; got reduction ${JSON.stringify(reduction)}.`);
       }
       const divisor = reduction === 'sum' ? 1 : (avgFactor ?? Math.max(x.size, 1));
-      return sigmoidFocalSum(x, t, { alpha, gamma, divisor });
+      return sigmoidFocalSumOp([x, t], { alpha, gamma, divisor });
     }
     const [perElement] = sigmoidFocalOp([x, t], { alpha, gamma });
     return reduce(perElement, reduction, w, { avgFactor, fn: 'sigmoidFocalLoss' });

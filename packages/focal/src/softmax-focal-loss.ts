@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeValue, formatShape, inputs, reduce, type ArgChecker, type KerasLoss, type TensorLike, type WeightedReductionOptions } from '@tfjs-losses/core';
-import { softmaxFocalDistribution, softmaxFocalOp, softmaxFocalSum } from './kernels/softmax-focal.kernel';
+import { softmaxFocalDistribution, softmaxFocalOp, softmaxFocalSumOp } from './kernels/softmax-focal.kernel';
 import { oneHotFloat } from './kernels/stable';
 
 /** Options of {@link softmaxFocalLoss}. */
@@ -103,7 +103,7 @@ export function softmaxFocalLoss(logits: TensorLike, labels: TensorLike, options
         arg.fail('avgFactor', `only applies to reduction "mean"; got reduction ${JSON.stringify(reduction)}.`);
       }
       const divisor = reduction === 'sum' ? 1 : (avgFactor ?? Math.max(N, 1));
-      return softmaxFocalSum(x2, y1, alphaVec, { gamma, divisor });
+      return softmaxFocalSumOp([x2, y1, alphaVec], { gamma, divisor });
     }
     const valid = ignoreIndex === undefined ? undefined : tf.notEqual(y1, ignoreIndex);
     // Ignored rows get label -1, which the op treats as "no loss, no gradient".

@@ -8,40 +8,39 @@
  * a short polynomial that the JIT compiles inline.
  */
 
-/** 2^(j/256), j = 0..255. */
-const EXP2_FRAC = new Float64Array(256);
-for (let j = 0; j < 256; j++) EXP2_FRAC[j] = Math.pow(2, j / 256);
+/** 2^(j/2048), j = 0..2047. */
+const EXP2_FRAC = new Float64Array(2048);
+for (let j = 0; j < 2048; j++) EXP2_FRAC[j] = Math.pow(2, j / 2048);
 
 /** 2^m for m = -1075..1024 at index m + 1075 (subnormals included). */
 const EXP2_INT_BIAS = 1075;
 const EXP2_INT = new Float64Array(2100);
 for (let m = -EXP2_INT_BIAS; m < 2100 - EXP2_INT_BIAS; m++) EXP2_INT[m + EXP2_INT_BIAS] = Math.pow(2, m);
 
-/** 256 / ln 2 */
-const INV_STEP = 369.3299304675746;
+/** 2048 / ln 2 */
+const INV_STEP = 2954.639443740597;
 /**
- * ln 2 / 256 in two parts. The high part has 32 significant bits, so
- * k * STEP_HI is exact for |k| < 2^21 (here |k| <= 2^18).
+ * ln 2 / 2048 in two parts. The high part has 32 significant bits, so
+ * k * STEP_HI is exact for |k| < 2^21, and |x| <= 700 keeps |k| <= 2.07e6 < 2^21.
  */
-const STEP_HI = 0.6931471803691238 / 256;
-const STEP_LO = 1.9082149292705877e-10 / 256;
+const STEP_HI = 0.6931471803691238 / 2048;
+const STEP_LO = 1.9082149292705877e-10 / 2048;
 /** Adding and subtracting 1.5 * 2^52 rounds a float64 of magnitude < 2^51 to the nearest integer. */
 const ROUND = 6755399441055744;
 
 /**
- * e^x. With k = round(256 x / ln 2) and r = x - k ln 2 / 256 (|r| <= 0.00136),
- * e^x = 2^(k >> 8) 2^((k & 255) / 256) e^r, with e^r from its Taylor series to
- * r^4 (remainder below 4e-17). Arguments outside [-700, 700] (and NaN) go to
- * Math.exp.
+ * e^x. With k = round(2048 x / ln 2) and r = x - k ln 2 / 2048 (|r| <=
+ * 1.7e-4), e^x = 2^(k >> 11) 2^((k & 2047) / 2048) e^r, with e^r from its
+ * Taylor series to r^3 (remainder below 4e-17). Arguments outside
+ * [-700, 700] (and NaN) go to Math.exp.
  */
 export function expF64(x: number): number {
   if (!(x >= -700 && x <= 700)) return Math.exp(x);
   const kf = x * INV_STEP + ROUND - ROUND;
   const r = x - kf * STEP_HI - kf * STEP_LO;
   const k = kf | 0;
-  const r2 = r * r;
-  const er = 1 + r + r2 * (0.5 + r * (1 / 6) + r2 * (1 / 24));
-  return EXP2_FRAC[k & 255] * EXP2_INT[(k >> 8) + EXP2_INT_BIAS] * er;
+  const er = 1 + r + r * r * (0.5 + r * (1 / 6));
+  return EXP2_FRAC[k & 2047] * EXP2_INT[(k >> 11) + EXP2_INT_BIAS] * er;
 }
 
 /** log1p(j / 128) and 128 / (128 + j), j = 0..128. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { accurateSum, defineFusedOp, fillKernelFunc, type FillKernelSpec, type HostBackendName } from '@tfjs-losses/core';
-import { scaledGradients } from './scale.kernel';
+import { accurateSum, defineFusedOp, fillKernelFunc, type FillKernelSpec } from '@tfjs-losses/core';
+import { defineCarriedGradOp } from './carried-grad';
 import { sigmoidFocalBackwardFill, sigmoidFocalForwardFill, sigmoidFocalSumFill } from './sigmoid-focal.cpu';
 import { sigmoidFocalBackwardWebGPU, sigmoidFocalForwardWebGPU } from './sigmoid-focal.webgpu';
 import { logAddExp, logOrZero, logSoftplus } from './stable';
@@ -141,11 +141,6 @@ export const sigmoidFocalOp = defineFusedOp<SigmoidFocalAttrs>({
 export interface SigmoidFocalSumAttrs extends SigmoidFocalAttrs {
   /** The sum is divided by this (1 for 'sum', the element count or avgFactor for 'mean'). */
   divisor: number;
-  /**
-   * Whether the kernel also writes the gradients (for an upstream gradient
-   * of 1) as its second and third outputs; see {@link sigmoidFocalSum}.
-   */
-  withGrad: boolean;
 }
 
 const sumSpec: FillKernelSpec = {
@@ -154,43 +149,23 @@ const sumSpec: FillKernelSpec = {
   fill: sigmoidFocalSumFill,
 };
 
-function sumKernel(backend: HostBackendName): tf.KernelFunc {
-  return fillKernelFunc(backend, sumSpec);
-}
-
 /**
- * The sum of the per-element losses divided by `divisor`, as one op with a
- * scalar output. On cpu and wasm, while a gradient is being recorded, the
- * kernel also computes the gradients in the same pass (it has every
- * intermediate at hand) and keeps them as extra outputs; the backward step
- * then only scales them by the upstream gradient (or, when that is 1, hands
- * them over as they are). Elsewhere it is the elementwise op, a sum and a
- * division.
+ * The sum of the per-element losses divided by `divisor`: inputs logits and
+ * targets, output a scalar. On cpu and wasm one kernel that, while a
+ * gradient is being recorded, also computes both gradients in the same pass
+ * (it has every intermediate at hand); the backward step only scales them
+ * (see carried-grad.ts). Elsewhere the elementwise op, a sum and a division.
  */
-export const sigmoidFocalSumOp = defineFusedOp<SigmoidFocalSumAttrs>({
+export const sigmoidFocalSumOp = defineCarriedGradOp<SigmoidFocalSumAttrs>({
   kernelName: 'TfjsLossesSigmoidFocalSum',
   inputNames: ['logits', 'targets'],
+  gradOutputs: [1, 2],
   kernels: {
-    cpu: () => sumKernel('cpu'),
-    wasm: () => sumKernel('wasm'),
+    cpu: () => fillKernelFunc('cpu', sumSpec),
+    wasm: () => fillKernelFunc('wasm', sumSpec),
   },
   composed: ([x, t], { alpha, gamma, divisor }) => {
     const total = accurateSum(sigmoidFocalOp([x, t], { alpha, gamma })[0]);
     return divisor === 1 ? total : tf.div(total, divisor);
   },
-  saveOutputs: [false, true, true],
-  gradient: ([dy], [x, t, dx, dt], { alpha, gamma, divisor }) => {
-    if (dx.size > 0) return scaledGradients([dx, dt], dy);
-    // The forward pass ran without a tape (its gradients were not kept): recompute.
-    return sigmoidFocalBackward([x, t, divisor === 1 ? dy : tf.div(dy, divisor)], { alpha, gamma });
-  },
 });
-
-/**
- * {@link sigmoidFocalSumOp} with `withGrad` set from whether a gradient is
- * being recorded, so that a forward-only call computes no gradients.
- */
-export function sigmoidFocalSum(x: tf.Tensor, t: tf.Tensor, attrs: SigmoidFocalAttrs & { divisor: number }): tf.Tensor {
-  const [total] = sigmoidFocalSumOp([x, t], { ...attrs, withGrad: tf.engine().isTapeOn() });
-  return total;
-}

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { accurateSum, defineFusedOp, fillKernelFunc, type FillKernelSpec } from '@tfjs-losses/core';
-import { scaledGradients } from './scale.kernel';
+import { defineCarriedGradOp } from './carried-grad';
 import { softmaxFocalBackwardFill, softmaxFocalForwardFill, softmaxFocalSumFill } from './softmax-focal.cpu';
 import { softmaxFocalBackwardWebGPU, softmaxFocalForwardWebGPU } from './softmax-focal.webgpu';
 import { LOG_ZERO, oneHotFloat } from './stable';
@@ -111,8 +111,6 @@ export const softmaxFocalOp = defineFusedOp<SoftmaxFocalAttrs>({
 export interface SoftmaxFocalSumAttrs extends SoftmaxFocalAttrs {
   /** The sum is divided by this (1 for 'sum', the row count or avgFactor for 'mean'). */
   divisor: number;
-  /** Whether the kernel also writes the gradient (for an upstream gradient of 1) as its second output. */
-  withGrad: boolean;
 }
 
 const sumSpec: FillKernelSpec = {
@@ -123,41 +121,27 @@ const sumSpec: FillKernelSpec = {
 
 /**
  * The sum of the per-row losses divided by `divisor`, as one op with a
- * scalar output (same inputs as {@link softmaxFocalOp}). On cpu and wasm,
- * while a gradient is being recorded, the kernel also computes d/dlogits in
- * the same pass (the exponentials it needs are at hand) and keeps it as a
- * second output, which the backward step only scales by the upstream
- * gradient (or hands over when that is 1). Elsewhere it is the per-row op, a
- * sum and a division.
+ * scalar output (same inputs as {@link softmaxFocalOp}). On cpu and wasm one
+ * kernel that, while a gradient is being recorded, also computes d/dlogits
+ * in the same pass (the exponentials it needs are at hand); the backward
+ * step only scales it (see carried-grad.ts). Elsewhere the per-row op, a sum
+ * and a division.
  */
-export const softmaxFocalSumOp = defineFusedOp<SoftmaxFocalSumAttrs>({
+export const softmaxFocalSumOp = defineCarriedGradOp<SoftmaxFocalSumAttrs>({
   kernelName: 'TfjsLossesSoftmaxFocalSum',
   inputNames: ['logits', 'labels', 'alpha'],
+  gradOutputs: [1, 0, 0],
   kernels: {
     cpu: () => fillKernelFunc('cpu', sumSpec),
     wasm: () => fillKernelFunc('wasm', sumSpec),
   },
+  // labels [N] and alpha [C] from the kept gradient [N, C]
+  zeroShape: (i, [grad]) => [grad.shape[i - 1]],
   composed: ([x, labels, alpha], { gamma, divisor }) => {
     const total = accurateSum(softmaxFocalOp([x, labels, alpha], { gamma })[0]);
     return divisor === 1 ? total : tf.div(total, divisor);
   },
-  saveOutputs: [false, true],
-  gradient: ([dy], [x, labels, alpha, grad], { gamma, divisor }) => {
-    if (grad.size > 0) return [scaledGradients([grad], dy)[0], undefined, undefined];
-    // The forward pass ran without a tape (its gradient was not kept): recompute.
-    const dyRows = tf.broadcastTo(tf.reshape(divisor === 1 ? dy : tf.div(dy, divisor), [1]), [x.shape[0]]);
-    return [softmaxFocalBackward([x, labels, alpha, dyRows], { gamma })[0], undefined, undefined];
-  },
 });
-
-/**
- * {@link softmaxFocalSumOp} with `withGrad` set from whether a gradient is
- * being recorded, so that a forward-only call computes no gradient.
- */
-export function softmaxFocalSum(x: tf.Tensor, labels: tf.Tensor, alpha: tf.Tensor, attrs: SoftmaxFocalAttrs & { divisor: number }): tf.Tensor {
-  const [total] = softmaxFocalSumOp([x, labels, alpha], { ...attrs, withGrad: tf.engine().isTapeOn() });
-  return total;
-}
 
 /**
  * The loss against target distributions y [N, C] (rows summing to 1):
