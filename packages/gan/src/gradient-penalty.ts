@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { inputs, reduce, type Reduction, type TensorLike } from '@tfjs-losses/core';
+import { inputs, type Reduction, type TensorLike } from '@tfjs-losses/core';
 import type { Critic } from './internal/critic';
-import { penaltyPoints, penaltyTerms, type GradientPenaltyMode } from './internal/penalty';
+import { penaltyPoints, penaltyTerms, reducedPenaltyTerms, type GradientPenaltyMode } from './internal/penalty';
 
 export type { GradientPenaltyMode } from './internal/penalty';
 
@@ -79,8 +79,11 @@ export function gradientPenalty(critic: Critic, real: TensorLike, fake: TensorLi
   return tf.tidy('gradientPenalty', () => {
     const arg = inputs('gradientPenalty');
     const { x } = penaltyPoints(arg, real, fake, mode, epsilon);
-    const [perSample, gradNorms] = penaltyTerms(arg, 'gradientPenalty', critic, x, lambda, target, oneSided);
-    const penalty = reduce(perSample, reduction, undefined, { fn: 'gradientPenalty' });
+    arg.oneOf('reduction', reduction, ['none', 'mean', 'sum']);
+    const [penalty, gradNorms] =
+      reduction === 'none'
+        ? penaltyTerms(arg, 'gradientPenalty', critic, x, lambda, target, oneSided)
+        : reducedPenaltyTerms(arg, 'gradientPenalty', critic, x, lambda, target, oneSided, reduction);
     return returnGradNorms ? { penalty, gradNorms } : penalty;
   }) as tf.Tensor | GradientPenaltyResult;
 }

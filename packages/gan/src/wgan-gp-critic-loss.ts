@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { accurateMean, inputs, type TensorLike } from '@tfjs-losses/core';
+import { inputs, type TensorLike } from '@tfjs-losses/core';
 import type { GradientPenaltyOptions } from './gradient-penalty';
 import { criticFunction, criticScores, type Critic } from './internal/critic';
-import { penaltyPoints, penaltyTerms } from './internal/penalty';
+import { reducedPenaltyTerms, penaltyPoints } from './internal/penalty';
+import { scorePairMean } from './kernels/score-mean.kernel';
 
 /** Options of {@link wganGpCriticLoss}: those of `gradientPenalty` but the reduction. */
 export type WganGpCriticLossOptions = Omit<GradientPenaltyOptions, 'reduction'>;
@@ -47,9 +48,11 @@ export function wganGpCriticLoss(critic: Critic, real: TensorLike, fake: TensorL
     const arg = inputs(fn);
     const { r, f, x } = penaltyPoints(arg, real, fake, mode, epsilon);
     const d = criticFunction(fn, critic);
-    const criticLoss = tf.sub(accurateMean(criticScores(fn, d, f)), accurateMean(criticScores(fn, d, r))) as tf.Scalar;
-    const [perSample, gradNorms] = penaltyTerms(arg, fn, d, x, lambda, target, oneSided);
-    const penalty = accurateMean(perSample) as tf.Scalar;
+    const fakeScores = criticScores(fn, d, f);
+    const realScores = criticScores(fn, d, r);
+    // E[D(G(z))] - E[D(x)]: one kernel for both means (and one for both gradients).
+    const criticLoss = scorePairMean(realScores, fakeScores, { term: 'linear', target: 0, coef: -1 }, { term: 'linear', target: 0, coef: 1 }, 'mean') as tf.Scalar;
+    const [penalty, gradNorms] = reducedPenaltyTerms(arg, fn, d, x, lambda, target, oneSided, 'mean');
     const loss = tf.add(criticLoss, penalty) as tf.Scalar;
     return returnGradNorms ? { loss, criticLoss, penalty, gradNorms } : loss;
   }) as tf.Scalar | WganGpCriticLossResult;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ArgChecker, TensorLike } from '@tfjs-losses/core';
+import { reducedPenalty } from '../kernels/grad-penalty.kernel';
 import { criticFunction, criticInputGradient, perSampleNorm, type Critic } from './critic';
 
 /** Where the penalty's gradient is taken. */
@@ -25,15 +26,36 @@ export function penaltyPoints(arg: ArgChecker, real: TensorLike, fake: TensorLik
   return { r, f, x: tf.add(f, tf.mul(eps, tf.sub(r, f))) };
 }
 
-/** Checks lambda and target; returns the per-sample penalty and norms. */
-export function penaltyTerms(arg: ArgChecker, fn: string, critic: Critic, x: tf.Tensor, lambda: number, target: number, oneSided: boolean): [perSample: tf.Tensor, norms: tf.Tensor1D] {
+/** Checks lambda, target and oneSided; returns the critic's input gradient at x. */
+function checkedInputGradient(arg: ArgChecker, fn: string, critic: Critic, x: tf.Tensor, lambda: number, target: number, oneSided: boolean): tf.Tensor {
   arg.nonNegative('lambda', lambda);
   arg.number('target', target);
   arg.oneOf('oneSided', oneSided, [true, false]);
-  const d = criticFunction(fn, critic);
-  const norms = perSampleNorm(criticInputGradient(fn, d, x));
+  return criticInputGradient(fn, criticFunction(fn, critic), x);
+}
+
+/** Checks lambda and target; returns the per-sample penalty and norms. */
+export function penaltyTerms(arg: ArgChecker, fn: string, critic: Critic, x: tf.Tensor, lambda: number, target: number, oneSided: boolean): [perSample: tf.Tensor, norms: tf.Tensor1D] {
+  const norms = perSampleNorm(checkedInputGradient(arg, fn, critic, x, lambda, target, oneSided));
   const gap = tf.sub(norms, target);
   const perSample = tf.mul(tf.square(oneSided ? tf.relu(gap) : gap), lambda);
   return [perSample, norms];
 }
 
+/**
+ * Checks lambda and target; returns the penalty reduced over the batch
+ * ('mean' or 'sum') and the norms. One fused kernel on cpu and wasm (and one
+ * for its gradient) instead of a dozen small ones.
+ */
+export function reducedPenaltyTerms(
+  arg: ArgChecker,
+  fn: string,
+  critic: Critic,
+  x: tf.Tensor,
+  lambda: number,
+  target: number,
+  oneSided: boolean,
+  reduction: 'mean' | 'sum',
+): [penalty: tf.Scalar, norms: tf.Tensor1D] {
+  return reducedPenalty(checkedInputGradient(arg, fn, critic, x, lambda, target, oneSided), lambda, target, oneSided, reduction);
+}
