@@ -67,6 +67,9 @@ describe(`fused kernels on ${tf.getBackend()}`, () => {
       [[2, 1], 0, 0.5],
       [[5, 3], 1, 1],
       [[6, 2], 0.5, 5e-4],
+      [[7, 2], 0.6, 1],
+      [[9, 1], 0.3, 0.2],
+      [[33, 4], 0.9, 0.5],
     ] as [number[], number, number][]) {
       const c = shape[shape.length - 1];
       const [p, t] = inputs(shape.slice(0, -1).reduce((a, b) => a * b, 1), c, shape.length, []);

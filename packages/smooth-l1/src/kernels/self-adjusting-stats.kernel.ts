@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { accurateMean, accurateSum, defineFusedOp, fillKernelFunc, type FillKernelSpec } from '@tfjs-losses/core';
+import { smoothL1Simd, wasmBackendMemory, type SmoothL1Simd } from './smooth-l1.simd';
 
 /*
  * One training update of the self-adjusting loss's statistics: pred and target
@@ -55,45 +56,75 @@ function columnMoments(p: Float32Array, t: Float32Array, mean: Float64Array, var
   for (let j = 0; j < c; j++) variance[j] /= rows - 1;
 }
 
-const selfAdjustingStats: FillKernelSpec = {
-  inputNames: ['pred', 'target', 'stats'],
-  outputShapes: (shapes) => [shapes[2]],
-  fill: ([pIn, tIn, sIn], [outArr], attrs) => {
-    const stats = sIn as Float32Array;
-    const out = outArr as Float32Array;
-    const c = stats.length / 3;
-    const mean = new Float64Array(c);
-    const variance = new Float64Array(c);
-    columnMoments(pIn as Float32Array, tIn as Float32Array, mean, variance);
-    let skip = false;
-    for (let j = 0; j < c; j++) if (Number.isNaN(variance[j])) skip = true;
-    if (skip) {
-      out.set(stats);
-      return;
-    }
-    // The composed form's float32 constants, so that both paths round alike.
-    const { momentum, betaMax } = attrs as unknown as SelfAdjustingStatsAttrs;
-    const keep = Math.fround(momentum);
-    const take = Math.fround(1 - momentum);
-    const lo = Math.fround(BETA_MIN);
-    const hi = Math.fround(betaMax);
-    for (let j = 0; j < c; j++) {
-      const mu = Math.fround(stats[j] * keep + Math.fround(mean[j]) * take);
-      const sigma2 = Math.fround(stats[c + j] * keep + Math.fround(variance[j]) * take);
-      out[j] = mu;
-      out[c + j] = sigma2;
-      out[2 * c + j] = Math.min(Math.max(Math.fround(mu - sigma2), lo), hi);
-    }
-  },
-};
+/**
+ * {@link columnMoments} with the SIMD loops (wasm backend, views of its
+ * memory, 1, 2 or 4 columns: lane k of every 4-element group is column
+ * k mod C), the last n mod 4 elements in JavaScript. False where it does not apply.
+ */
+function columnMomentsSimd(simd: SmoothL1Simd, p: Float32Array, t: Float32Array, mean: Float64Array, variance: Float64Array): boolean {
+  const c = mean.length;
+  if ((c !== 1 && c !== 2 && c !== 4) || p.buffer !== simd.memory.buffer || t.buffer !== simd.memory.buffer) return false;
+  const n = p.length;
+  const rows = n / c;
+  const groups = n >> 2;
+  const sums = simd.absSums(p.byteOffset, t.byteOffset, groups);
+  for (let k = 0; k < 4; k++) mean[k % c] += sums[k];
+  for (let i = groups << 2; i < n; i++) mean[i % c] += Math.abs(p[i] - t[i]);
+  for (let j = 0; j < c; j++) mean[j] /= rows;
+  const squares = simd.devSquares(p.byteOffset, t.byteOffset, groups, mean[0], mean[1 % c], mean[2 % c], mean[3 % c]);
+  for (let k = 0; k < 4; k++) variance[k % c] += squares[k];
+  for (let i = groups << 2; i < n; i++) {
+    const dev = Math.abs(p[i] - t[i]) - mean[i % c];
+    variance[i % c] += dev * dev;
+  }
+  for (let j = 0; j < c; j++) variance[j] /= rows - 1;
+  return true;
+}
+
+/** The kernel, with the SIMD moments where `simd` is given (wasm). */
+function selfAdjustingStats(simd: SmoothL1Simd | null): FillKernelSpec {
+  return {
+    inputNames: ['pred', 'target', 'stats'],
+    outputShapes: (shapes) => [shapes[2]],
+    fill: ([pIn, tIn, sIn], [outArr], attrs) => {
+      const stats = sIn as Float32Array;
+      const out = outArr as Float32Array;
+      const c = stats.length / 3;
+      const mean = new Float64Array(c);
+      const variance = new Float64Array(c);
+      const p = pIn as Float32Array;
+      const t = tIn as Float32Array;
+      if (simd === null || !columnMomentsSimd(simd, p, t, mean, variance)) columnMoments(p, t, mean, variance);
+      let skip = false;
+      for (let j = 0; j < c; j++) if (Number.isNaN(variance[j])) skip = true;
+      if (skip) {
+        out.set(stats);
+        return;
+      }
+      // The composed form's float32 constants, so that both paths round alike.
+      const { momentum, betaMax } = attrs as unknown as SelfAdjustingStatsAttrs;
+      const keep = Math.fround(momentum);
+      const take = Math.fround(1 - momentum);
+      const lo = Math.fround(BETA_MIN);
+      const hi = Math.fround(betaMax);
+      for (let j = 0; j < c; j++) {
+        const mu = Math.fround(stats[j] * keep + Math.fround(mean[j]) * take);
+        const sigma2 = Math.fround(stats[c + j] * keep + Math.fround(variance[j]) * take);
+        out[j] = mu;
+        out[c + j] = sigma2;
+        out[2 * c + j] = Math.min(Math.max(Math.fround(mu - sigma2), lo), hi);
+      }
+    },
+  };
+}
 
 /** (pred, target, stats [3, C]) → the updated stats [3, C]. */
 export const selfAdjustingStatsOp = defineFusedOp<SelfAdjustingStatsAttrs>({
   kernelName: 'TfjsLossesSelfAdjustingStats',
   inputNames: ['pred', 'target', 'stats'],
   kernels: {
-    cpu: () => fillKernelFunc('cpu', selfAdjustingStats),
-    wasm: () => fillKernelFunc('wasm', selfAdjustingStats),
+    cpu: () => fillKernelFunc('cpu', selfAdjustingStats(null)),
+    wasm: () => fillKernelFunc('wasm', selfAdjustingStats(smoothL1Simd(wasmBackendMemory()))),
   },
   composed: ([p, t, stats], { momentum, betaMax }) =>
     tf.tidy(() => {

@@ -20,6 +20,11 @@ import * as tf from '@tensorflow/tfjs-core';
  *       dPred = dy · clamp((p − t) / β, −1, 1), dTarget = −dPred: d / β
  *       inside, sign(d) outside (|d| ≥ β gives |d / β| ≥ 1 in float32 too),
  *       0 at d = 0, NaN for NaN.
+ *   absSums(p, t, groups) -> [f64, f64, f64, f64]
+ *       per lane, Σ |p − t| in float64 (the self-adjusting loss's column means).
+ *   devSquares(p, t, groups, m0, m1, m2, m3) -> [f64, f64, f64, f64]
+ *       per lane, Σ (|p − t| − m_lane)² in float64 (its variances' numerators).
+ * The last two return four values (WebAssembly multi-value: an array in JS).
  */
 
 /** The exports, bound to one memory. */
@@ -27,6 +32,8 @@ export interface SmoothL1Simd {
   memory: WebAssembly.Memory;
   sum(p: number, t: number, groups: number, b0: number, b1: number, b2: number, b3: number): number;
   grad(p: number, t: number, dPred: number, dTarget: number, groups: number, b0: number, b1: number, b2: number, b3: number, dy: number): void;
+  absSums(p: number, t: number, groups: number): number[];
+  devSquares(p: number, t: number, groups: number, m0: number, m1: number, m2: number, m3: number): number[];
 }
 
 // Encoding (WebAssembly 2.0 binary format, fixed-width SIMD proposal).
@@ -78,6 +85,10 @@ const F32X4_DIV = 0xe7;
 const F32X4_MIN = 0xe8;
 const F32X4_MAX = 0xe9;
 const F64X2_ADD = 0xf0;
+const F64X2_SUB = 0xf1;
+const F64X2_MUL = 0xf2;
+const F64X2_SPLAT = 0x14;
+const F64X2_REPLACE_LANE = 0x22;
 const I8X16_SHUFFLE = 0x0d;
 
 /** Lanes (b0, b1, b2, b3) from four f32 locals. */
@@ -157,19 +168,63 @@ function gradFunction(): number[] {
   return functionBody([[2, T_I32], [5, T_V128]], [...setup, ...forEachGroup(offset, limit, body)]);
 }
 
+/** Both float64 lanes of two v128 locals, in order: four f64 results. */
+const fourLanes = (low: number, high: number): number[] => [
+  ...get(low), ...v(F64X2_EXTRACT_LANE, 0), ...get(low), ...v(F64X2_EXTRACT_LANE, 1),
+  ...get(high), ...v(F64X2_EXTRACT_LANE, 0), ...get(high), ...v(F64X2_EXTRACT_LANE, 1),
+];
+
+const UPPER_HALF_DOWN = v(I8X16_SHUFFLE, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
+
+// absSums: params p 0, t 1, groups 2; locals offset 3, limit 4 (i32), a 5, accLow 6, accHigh 7 (v128).
+function absSumsFunction(): number[] {
+  const [p, t, groups, offset, limit, a, accLow, accHigh] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const body = [
+    ...loadAt(p, offset), ...loadAt(t, offset), ...v(F32X4_SUB), ...v(F32X4_ABS), ...put(a),
+    ...get(accLow), ...get(a), ...v(F64X2_PROMOTE_LOW), ...v(F64X2_ADD), ...put(accLow),
+    ...get(accHigh), ...get(a), ...get(a), ...UPPER_HALF_DOWN, ...v(F64X2_PROMOTE_LOW), ...v(F64X2_ADD), ...put(accHigh),
+  ];
+  return functionBody([[2, T_I32], [3, T_V128]], [...limitOf(groups, limit), ...forEachGroup(offset, limit, body), ...fourLanes(accLow, accHigh)]);
+}
+
+// devSquares: params p 0, t 1, groups 2, m0..m3 3-6 (f64); locals offset 7, limit 8 (i32),
+// meanLow 9, meanHigh 10, a 11, dev 12, accLow 13, accHigh 14 (v128).
+function devSquaresFunction(): number[] {
+  const [p, t, groups, m0, offset, limit, meanLow, meanHigh, a, dev, accLow, accHigh] = [0, 1, 2, 3, 7, 8, 9, 10, 11, 12, 13, 14];
+  const setup = [
+    ...limitOf(groups, limit),
+    ...get(m0), ...v(F64X2_SPLAT), ...get(m0 + 1), ...v(F64X2_REPLACE_LANE, 1), ...put(meanLow),
+    ...get(m0 + 2), ...v(F64X2_SPLAT), ...get(m0 + 3), ...v(F64X2_REPLACE_LANE, 1), ...put(meanHigh),
+  ];
+  // acc += (promote(a half) − mean)², in float64
+  const accumulate = (acc: number, half: number[], mean: number): number[] => [
+    ...half, ...v(F64X2_PROMOTE_LOW), ...get(mean), ...v(F64X2_SUB), ...put(dev),
+    ...get(acc), ...get(dev), ...get(dev), ...v(F64X2_MUL), ...v(F64X2_ADD), ...put(acc),
+  ];
+  const body = [
+    ...loadAt(p, offset), ...loadAt(t, offset), ...v(F32X4_SUB), ...v(F32X4_ABS), ...put(a),
+    ...accumulate(accLow, get(a), meanLow),
+    ...accumulate(accHigh, [...get(a), ...get(a), ...UPPER_HALF_DOWN], meanHigh),
+  ];
+  return functionBody([[2, T_I32], [6, T_V128]], [...setup, ...forEachGroup(offset, limit, body), ...fourLanes(accLow, accHigh)]);
+}
+
 /** The module's bytes. */
 export function smoothL1SimdModule(): Uint8Array<ArrayBuffer> {
   const sumType = [0x60, ...vector([[T_I32], [T_I32], [T_I32], [T_F32], [T_F32], [T_F32], [T_F32]]), ...vector([[T_F64]])];
   const gradType = [0x60, ...vector([[T_I32], [T_I32], [T_I32], [T_I32], [T_I32], [T_F32], [T_F32], [T_F32], [T_F32], [T_F32]]), ...vector([])];
+  const four = [[T_F64], [T_F64], [T_F64], [T_F64]];
+  const absSumsType = [0x60, ...vector([[T_I32], [T_I32], [T_I32]]), ...vector(four)];
+  const devSquaresType = [0x60, ...vector([[T_I32], [T_I32], [T_I32], [T_F64], [T_F64], [T_F64], [T_F64]]), ...vector(four)];
   const section = (id: number, content: number[]): number[] => [id, ...leb(content.length), ...content];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([sumType, gradType])),
+    ...section(1, vector([sumType, gradType, absSumsType, devSquaresType])),
     // import env.memory: a memory with limits flag 0, minimum 0 pages
     ...section(2, vector([[...utf8('env'), ...utf8('memory'), 0x02, 0x00, 0x00]])),
-    ...section(3, vector([[0], [1]])),
-    ...section(7, vector([[...utf8('sum'), 0x00, 0], [...utf8('grad'), 0x00, 1]])),
-    ...section(10, vector([sumFunction(), gradFunction()])),
+    ...section(3, vector([[0], [1], [2], [3]])),
+    ...section(7, vector([[...utf8('sum'), 0x00, 0], [...utf8('grad'), 0x00, 1], [...utf8('absSums'), 0x00, 2], [...utf8('devSquares'), 0x00, 3]])),
+    ...section(10, vector([sumFunction(), gradFunction(), absSumsFunction(), devSquaresFunction()])),
   ]);
 }
 
@@ -196,7 +251,7 @@ export function smoothL1Simd(memory: WebAssembly.Memory | null): SmoothL1Simd | 
     if (!shared) {
       const instance = new WebAssembly.Instance(new WebAssembly.Module(smoothL1SimdModule()), { env: { memory } });
       const exports = instance.exports as unknown as Omit<SmoothL1Simd, 'memory'>;
-      simd = { memory, sum: exports.sum, grad: exports.grad };
+      simd = { memory, sum: exports.sum, grad: exports.grad, absSums: exports.absSums, devSquares: exports.devSquares };
     }
   } catch {
     simd = null;
