@@ -63,13 +63,30 @@ function lse2(a: number, b: number): number {
   return a + Math.log1p(Math.exp(b - a));
 }
 
-/** log(exp(a) + exp(b) + exp(c)), exact at -Infinity. */
+/**
+ * Below this, exp(d) added to a sum of at least 1 cannot change it (e^-50 is
+ * far below half a unit in the last place of 1), so the term is skipped.
+ */
+const NEGLIGIBLE = -50;
+/** Below this, exp(d) is at most TINY (ln 1e-280 = -644.7): the value stays a log. */
+const LOG_TINY = -646;
+/** Below this, exp(d) underflows to 0 in float64. */
+const LOG_ZERO = -746;
+
+/** log(exp(a) + exp(b) + exp(c)), exact at -Infinity (terms that cannot change the sum are skipped). */
 function lse3(a: number, b: number, c: number): number {
   let m = a;
   if (b > m) m = b;
   if (c > m) m = c;
   if (m === NEG_INF) return NEG_INF;
-  return m + Math.log(Math.exp(a - m) + Math.exp(b - m) + Math.exp(c - m));
+  const da = a - m;
+  const db = b - m;
+  const dc = c - m;
+  let sum = 0;
+  if (da > NEGLIGIBLE) sum += expAccurate(da);
+  if (db > NEGLIGIBLE) sum += expAccurate(db);
+  if (dc > NEGLIGIBLE) sum += expAccurate(dc);
+  return m + Math.log(sum);
 }
 
 /** Scratch arrays, reused across samples and calls (grown when too small). */
@@ -125,6 +142,7 @@ function sample(
   // probs [Tb, C], lse [Tb], alpha q and logs [Tb, W], shifts [Tb], beta q and logs [2, W].
   const need = Tb * C + Tb + 2 * n + Tb + 4 * W;
   if (f64.length < need) f64 = new Float64Array(Math.max(need, f64.length * 2));
+  if (leftStates.length < Sp) leftStates = new Int32Array(2 * Sp);
   const buf = f64;
   const probs = buf;
   const oLse = Tb * C;
@@ -197,7 +215,7 @@ function sample(
     mLog = NEG_INF;
     if (leftOver > 0) {
       const xo = base + t * frameStride;
-      mx = alphaRowCareful(buf, x, ext, skip, prev, row, oLa - oQa, t * C, xo, buf[oLse + t], lo, hi, r, M, Mt, mx);
+      mx = alphaRowCareful(buf, x, ext, skip, prev, row, oLa - oQa, xo, buf[oLse + t], M, Mt, mx);
       mLog = rowMaxLog;
     }
     buf[oMa + t] = Mt;
@@ -238,17 +256,20 @@ function sample(
     const pr = t * C;
     const o = base + t * frameStride;
     clearEdges(buf, row, row - oQb + oLb, lo, hi);
-    let careful = true;
     mx = 0;
     if (!last && gOk) {
       mx = betaRowFast(buf, ext, skip, next, row, aRow, pr, blank, lo, hi, r, G, occ);
-      careful = leftOver > 0;
+    } else {
+      // The last frame (and a frame with a huge factor G): every state the careful way.
+      leftOver = 0;
+      for (let s = lo; s <= hi; s++) leftStates[leftOver++] = s;
     }
+    const careful = leftOver > 0;
     mLog = NEG_INF;
     if (careful) {
       const c: CarefulBeta = {
         x, ext, skip, next, row, lgShift: oLb - oQb, aRow, aLgShift: oLa - oQa, pr, xo: o, lseT: buf[oLse + t],
-        lo, hi, r, G, gOk, last, Sp, Mnext, Mt, Ma, nll,
+        r, G, gOk, last, Sp, Mnext, Mt, Ma, nll,
       };
       mx = betaRowCareful(buf, c, occ, mx);
       mLog = rowMaxLog;
@@ -268,8 +289,9 @@ function sample(
   return nll;
 }
 
-/** States the last fast row pass left to the careful one (a second return value). */
+/** States the last fast row pass left to the careful one (a second return value), listed in `leftStates`. */
 let leftOver = 0;
+let leftStates = new Int32Array(0);
 /** The largest log-form value of the last careful row pass (a second return value). */
 let rowMaxLog = NEG_INF;
 
@@ -293,6 +315,7 @@ function alphaRowFast(
 ): number {
   let mx = 0;
   let bad = 0;
+  const left = leftStates;
   const pBlank = buf[pr + ext[0]];
   for (let s = lo + (lo & 1); s <= hi; s += 2) {
     const sum = buf[prev + s] + buf[prev + s - 1];
@@ -302,7 +325,7 @@ function alphaRowFast(
       if (v > mx) mx = v;
     } else {
       buf[row + s] = 0;
-      bad++;
+      left[bad++] = s;
     }
   }
   for (let s = lo | 1; s <= hi; s += 2) {
@@ -313,7 +336,7 @@ function alphaRowFast(
       if (v > mx) mx = v;
     } else {
       buf[row + s] = 0;
-      bad++;
+      left[bad++] = s;
     }
   }
   leftOver = bad;
@@ -321,7 +344,7 @@ function alphaRowFast(
 }
 
 /**
- * The states {@link alphaRowFast} left: from the logs of the predecessors,
+ * The states {@link alphaRowFast} left (listed in `leftStates`): from the logs of the predecessors,
  * with their own log-sum-exp; stored scaled by exp(-Mt) when above TINY,
  * else as logs (largest in `rowMaxLog`). Returns the row's largest scaled value.
  */
@@ -333,26 +356,21 @@ function alphaRowCareful(
   prev: number,
   row: number,
   lgShift: number,
-  pr: number,
   xo: number,
   lseT: number,
-  lo: number,
-  hi: number,
-  r: number,
   M: number,
   Mt: number,
   mx: number,
 ): number {
   rowMaxLog = NEG_INF;
-  for (let s = lo; s <= hi; s++) {
-    const sum = buf[prev + s] + buf[prev + s - 1] + skip[s] * buf[prev + s - 2];
-    const v = buf[pr + ext[s]] * (sum * r);
-    if (sum > SAFE && v > TINY) continue; // done by the fast pass
+  const left = leftStates;
+  for (let i = 0; i < leftOver; i++) {
+    const s = left[i];
     const l0 = logOf(buf, prev + s, prev + lgShift + s, M);
     const l1 = logOf(buf, prev + s - 1, prev + lgShift + s - 1, M);
     const l2 = skip[s] !== 0 ? logOf(buf, prev + s - 2, prev + lgShift + s - 2, M) : NEG_INF;
     const lv = x[xo + ext[s]] - lseT + lse3(l0, l1, l2);
-    const e = Math.exp(lv - Mt);
+    const e = lv - Mt > LOG_TINY ? expAccurate(lv - Mt) : 0;
     if (e > TINY) {
       buf[row + s] = e;
       if (e > mx) mx = e;
@@ -390,6 +408,7 @@ function betaRowFast(
   let mx = 0;
   let bad = 0;
   let blankOcc = 0;
+  const left = leftStates;
   const pBlank = buf[pr + blank];
   for (let s = lo + (lo & 1); s <= hi; s += 2) {
     const sum = buf[next + s] + buf[next + s + 1];
@@ -402,7 +421,7 @@ function betaRowFast(
       blankOcc += a * w;
     } else {
       buf[row + s] = 0;
-      bad++;
+      left[bad++] = s;
     }
   }
   for (let s = lo | 1; s <= hi; s += 2) {
@@ -416,7 +435,7 @@ function betaRowFast(
       occ[ext[s]] += a * w * G;
     } else {
       buf[row + s] = 0;
-      bad++;
+      left[bad++] = s;
     }
   }
   occ[blank] += blankOcc * G;
@@ -437,8 +456,6 @@ interface CarefulBeta {
   pr: number;
   xo: number;
   lseT: number;
-  lo: number;
-  hi: number;
   r: number;
   G: number;
   gOk: boolean;
@@ -457,16 +474,17 @@ interface CarefulBeta {
  * where alpha or beta is in log form. Returns the row's largest scaled value.
  */
 function betaRowCareful(buf: Float64Array, c: CarefulBeta, occ: Float64Array, mx: number): number {
-  const { x, ext, skip, next, row, lgShift, aRow, aLgShift, pr, xo, lseT, lo, hi, r, G, gOk, last, Sp, Mnext, Mt, Ma, nll } = c;
+  const { x, ext, skip, next, row, lgShift, aRow, aLgShift, pr, xo, lseT, r, G, gOk, last, Sp, Mnext, Mt, Ma, nll } = c;
   rowMaxLog = NEG_INF;
-  for (let s = lo; s <= hi; s++) {
+  const left = leftStates;
+  for (let i = 0; i < leftOver; i++) {
+    const s = left[i];
     const k = ext[s];
     const sum = last ? (s >= Sp - 2 ? 1 : 0) : buf[next + s] + buf[next + s + 1] + skip[s + 2] * buf[next + s + 2];
     const w = sum * r;
     const v = buf[pr + k] * w;
     const a = buf[aRow + s];
     const scaled = sum > SAFE && v > TINY;
-    if (!last && gOk && scaled && a > 0) continue; // done by the fast pass
     let lw: number; // log of beta before the emission
     if (scaled) {
       buf[row + s] = v;
@@ -485,7 +503,7 @@ function betaRowCareful(buf: Float64Array, c: CarefulBeta, occ: Float64Array, mx
         lw = lse3(l0, l1, l2);
       }
       const lv = x[xo + k] - lseT + lw;
-      const e = Math.exp(lv - Mt);
+      const e = lv - Mt > LOG_TINY ? expAccurate(lv - Mt) : 0;
       if (e > TINY) {
         buf[row + s] = e;
         if (e > mx) mx = e;
@@ -509,7 +527,8 @@ function logOf(buf: Float64Array, qi: number, li: number, M: number): number {
 /** exp(log alpha + log beta-before-emission + loss), 0 at log 0. */
 function occupation(logAlpha: number, logW: number, nll: number): number {
   const e = logAlpha + logW + nll;
-  return e === NEG_INF ? 0 : Math.exp(e);
+  if (e > LOG_ZERO) return expAccurate(e);
+  return Number.isNaN(e) ? NaN : 0;
 }
 
 /** Marks the two states on each side of [lo, hi] as log 0 (they are read as predecessors). */
