@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { FillKernelSpec } from '@tfjs-losses/core';
 import { balancedL1Constants, type BalancedL1Attrs } from './balanced-l1.constants';
+import type { SmoothL1Simd } from './smooth-l1.simd';
 
 /*
  * Typed-array kernels of elementwise Balanced L1 for the cpu and wasm backends
@@ -202,6 +203,33 @@ export const balancedL1SlopeGrad: FillKernelSpec = {
   outputShapes: (shapes) => [shapes[1], shapes[1]],
   fill: ([dy, slope], [dPred, dTarget]) => scaleSlope(f32(dy), f32(slope), dPred as Float32Array, dTarget as Float32Array),
 };
+
+/**
+ * {@link balancedL1SlopeGrad} for the wasm backend: the SIMD `scale` loop on
+ * the heap views for a single dy (the last n mod 4 elements in JavaScript).
+ */
+export function balancedL1SlopeGradWasm(simd: SmoothL1Simd | null): FillKernelSpec {
+  if (simd === null) return balancedL1SlopeGrad;
+  return {
+    ...balancedL1SlopeGrad,
+    fill: (inputs, outputs, attrs, shapes) => {
+      const [dy, slope] = inputs as Float32Array[];
+      const [dPred, dTarget] = outputs as Float32Array[];
+      const buffer = simd.memory.buffer;
+      if (dy.length !== 1 || slope.buffer !== buffer || dPred.buffer !== buffer || dTarget.buffer !== buffer) {
+        balancedL1SlopeGrad.fill(inputs, outputs, attrs, shapes);
+        return;
+      }
+      const groups = slope.length >> 2;
+      simd.scale(slope.byteOffset, dPred.byteOffset, dTarget.byteOffset, groups, dy[0]);
+      for (let i = groups << 2; i < slope.length; i++) {
+        const v = dy[0] * slope[i];
+        dPred[i] = v;
+        dTarget[i] = -v;
+      }
+    },
+  };
+}
 
 function scaleSlope(dy: Float32Array, slope: Float32Array, dPred: Float32Array, dTarget: Float32Array): void {
   const n = slope.length;

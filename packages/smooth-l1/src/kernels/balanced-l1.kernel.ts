@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { defineFusedOp, fillKernelFunc } from '@tfjs-losses/core';
-import { balancedL1Forward, balancedL1Grad, balancedL1SlopeGrad, balancedL1Sum } from './balanced-l1.cpu';
+import { balancedL1Forward, balancedL1Grad, balancedL1SlopeGrad, balancedL1SlopeGradWasm, balancedL1Sum } from './balanced-l1.cpu';
+import { smoothL1Simd, wasmBackendMemory } from './smooth-l1.simd';
 import type { BalancedL1Attrs } from './balanced-l1.constants';
 import { balancedL1ForwardWebGPU, balancedL1GradWebGPU } from './balanced-l1.webgpu';
 
@@ -86,7 +87,7 @@ export const balancedL1SlopeGradOp = defineFusedOp<BalancedL1Attrs>({
   inputNames: ['dy', 'slope', 'pred', 'target'],
   kernels: {
     cpu: () => fillKernelFunc('cpu', balancedL1SlopeGrad),
-    wasm: () => fillKernelFunc('wasm', balancedL1SlopeGrad),
+    wasm: () => fillKernelFunc('wasm', balancedL1SlopeGradWasm(smoothL1Simd(wasmBackendMemory()))),
   },
   composed: ([dy, slope]) =>
     tf.tidy(() => {

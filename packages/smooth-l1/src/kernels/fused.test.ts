@@ -110,7 +110,7 @@ describe(`fused kernels on ${tf.getBackend()}`, () => {
   });
 
   if (tf.getBackend() === 'wasm') {
-    it('wasm: the SIMD smooth L1 loops agree with the JavaScript loops (one beta, 2 and 4 columns, tails, ties, inf)', async () => {
+    it('wasm: the SIMD loops agree with the JavaScript loops (one beta, 2 and 4 columns, tails, ties, inf)', async () => {
       expect(smoothL1Simd(wasmBackendMemory())).not.toBeNull();
       for (const [rows, cols, betas] of [
         [37, 1, [0.5]],
@@ -141,6 +141,9 @@ describe(`fused kernels on ${tf.getBackend()}`, () => {
         smoothL1Sum.fill([new Float32Array(await p.data()), tv, Float32Array.from(betas)], [refFinite], { divisor: 1 }, []);
         await expectClose(finite, refFinite[0]);
       }
+      // Balanced L1's gradient from stored slopes (SIMD scale loop), with a tail of 1 element.
+      const [p3, t3] = inputs(7, 3, 31, [1]);
+      await compare((a, b) => balancedL1Loss(a, b), p3, t3);
     });
   }
 

@@ -24,7 +24,9 @@ import * as tf from '@tensorflow/tfjs-core';
  *       per lane, Σ |p − t| in float64 (the self-adjusting loss's column means).
  *   devSquares(p, t, groups, m0, m1, m2, m3) -> [f64, f64, f64, f64]
  *       per lane, Σ (|p − t| − m_lane)² in float64 (its variances' numerators).
- * The last two return four values (WebAssembly multi-value: an array in JS).
+ *   scale(src, dPred, dTarget, groups, dy)
+ *       dPred = dy · src, dTarget = −dPred (Balanced L1's gradient from its stored slopes).
+ * absSums and devSquares return four values (WebAssembly multi-value: an array in JS).
  */
 
 /** The exports, bound to one memory. */
@@ -34,6 +36,7 @@ export interface SmoothL1Simd {
   grad(p: number, t: number, dPred: number, dTarget: number, groups: number, b0: number, b1: number, b2: number, b3: number, dy: number): void;
   absSums(p: number, t: number, groups: number): number[];
   devSquares(p: number, t: number, groups: number, m0: number, m1: number, m2: number, m3: number): number[];
+  scale(src: number, dPred: number, dTarget: number, groups: number, dy: number): void;
 }
 
 // Encoding (WebAssembly 2.0 binary format, fixed-width SIMD proposal).
@@ -209,6 +212,18 @@ function devSquaresFunction(): number[] {
   return functionBody([[2, T_I32], [6, T_V128]], [...setup, ...forEachGroup(offset, limit, body), ...fourLanes(accLow, accHigh)]);
 }
 
+// scale: params src 0, dPred 1, dTarget 2, groups 3, dy 4 (f32); locals offset 5, limit 6 (i32), dyV 7, g 8 (v128).
+function scaleFunction(): number[] {
+  const [src, dPred, dTarget, groups, dy, offset, limit, dyV, g] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const setup = [...limitOf(groups, limit), ...get(dy), ...v(F32X4_SPLAT), ...put(dyV)];
+  const body = [
+    ...loadAt(src, offset), ...get(dyV), ...v(F32X4_MUL), ...put(g),
+    ...storeAt(dPred, offset, get(g)),
+    ...storeAt(dTarget, offset, [...get(g), ...v(F32X4_NEG)]),
+  ];
+  return functionBody([[2, T_I32], [2, T_V128]], [...setup, ...forEachGroup(offset, limit, body)]);
+}
+
 /** The module's bytes. */
 export function smoothL1SimdModule(): Uint8Array<ArrayBuffer> {
   const sumType = [0x60, ...vector([[T_I32], [T_I32], [T_I32], [T_F32], [T_F32], [T_F32], [T_F32]]), ...vector([[T_F64]])];
@@ -216,15 +231,16 @@ export function smoothL1SimdModule(): Uint8Array<ArrayBuffer> {
   const four = [[T_F64], [T_F64], [T_F64], [T_F64]];
   const absSumsType = [0x60, ...vector([[T_I32], [T_I32], [T_I32]]), ...vector(four)];
   const devSquaresType = [0x60, ...vector([[T_I32], [T_I32], [T_I32], [T_F64], [T_F64], [T_F64], [T_F64]]), ...vector(four)];
+  const scaleType = [0x60, ...vector([[T_I32], [T_I32], [T_I32], [T_I32], [T_F32]]), ...vector([])];
   const section = (id: number, content: number[]): number[] => [id, ...leb(content.length), ...content];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([sumType, gradType, absSumsType, devSquaresType])),
+    ...section(1, vector([sumType, gradType, absSumsType, devSquaresType, scaleType])),
     // import env.memory: a memory with limits flag 0, minimum 0 pages
     ...section(2, vector([[...utf8('env'), ...utf8('memory'), 0x02, 0x00, 0x00]])),
-    ...section(3, vector([[0], [1], [2], [3]])),
-    ...section(7, vector([[...utf8('sum'), 0x00, 0], [...utf8('grad'), 0x00, 1], [...utf8('absSums'), 0x00, 2], [...utf8('devSquares'), 0x00, 3]])),
-    ...section(10, vector([sumFunction(), gradFunction(), absSumsFunction(), devSquaresFunction()])),
+    ...section(3, vector([[0], [1], [2], [3], [4]])),
+    ...section(7, vector([[...utf8('sum'), 0x00, 0], [...utf8('grad'), 0x00, 1], [...utf8('absSums'), 0x00, 2], [...utf8('devSquares'), 0x00, 3], [...utf8('scale'), 0x00, 4]])),
+    ...section(10, vector([sumFunction(), gradFunction(), absSumsFunction(), devSquaresFunction(), scaleFunction()])),
   ]);
 }
 
@@ -251,7 +267,7 @@ export function smoothL1Simd(memory: WebAssembly.Memory | null): SmoothL1Simd | 
     if (!shared) {
       const instance = new WebAssembly.Instance(new WebAssembly.Module(smoothL1SimdModule()), { env: { memory } });
       const exports = instance.exports as unknown as Omit<SmoothL1Simd, 'memory'>;
-      simd = { memory, sum: exports.sum, grad: exports.grad, absSums: exports.absSums, devSquares: exports.devSquares };
+      simd = { memory, sum: exports.sum, grad: exports.grad, absSums: exports.absSums, devSquares: exports.devSquares, scale: exports.scale };
     }
   } catch {
     simd = null;
