@@ -4,11 +4,44 @@ import { EPS_SQ } from '../internal/eps';
 /** 1 / max(‖x‖, 1e-12) for a clamped (near-zero) row. */
 const CLAMPED = 1 / Math.sqrt(EPS_SQ);
 
+/** Σ x_k² over [from, to), in float64 with four partial sums (independent chains run faster). */
+function sumOfSquares(x: Float32Array, from: number, to: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let k = from;
+  for (; k + 3 < to; k += 4) {
+    s0 += x[k] * x[k];
+    s1 += x[k + 1] * x[k + 1];
+    s2 += x[k + 2] * x[k + 2];
+    s3 += x[k + 3] * x[k + 3];
+  }
+  for (; k < to; k++) s0 += x[k] * x[k];
+  return s0 + s1 + (s2 + s3);
+}
+
+/** Σ x_k y_k over [from, to), as {@link sumOfSquares}. */
+function dot(x: Float32Array, y: Float32Array, from: number, to: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let k = from;
+  for (; k + 3 < to; k += 4) {
+    s0 += x[k] * y[k];
+    s1 += x[k + 1] * y[k + 1];
+    s2 += x[k + 2] * y[k + 2];
+    s3 += x[k + 3] * y[k + 3];
+  }
+  for (; k < to; k++) s0 += x[k] * y[k];
+  return s0 + s1 + (s2 + s3);
+}
+
 function normalizeRows(x: Float32Array, y: Float32Array, rows: number, d: number, scale: number): void {
   for (let i = 0; i < rows; i++) {
     const o = i * d;
-    let ss = 0;
-    for (let k = o; k < o + d; k++) ss += x[k] * x[k];
+    const ss = sumOfSquares(x, o, o + d);
     const f = (ss > EPS_SQ ? 1 / Math.sqrt(ss) : CLAMPED) * scale;
     for (let k = o; k < o + d; k++) y[k] = x[k] * f;
   }
@@ -17,13 +50,8 @@ function normalizeRows(x: Float32Array, y: Float32Array, rows: number, d: number
 function normalizeRowsGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, rows: number, d: number, scale: number): void {
   for (let i = 0; i < rows; i++) {
     const o = i * d;
-    let ss = 0;
-    let xd = 0;
-    for (let k = o; k < o + d; k++) {
-      const v = x[k];
-      ss += v * v;
-      xd += v * dy[k];
-    }
+    const ss = sumOfSquares(x, o, o + d);
+    const xd = dot(x, dy, o, o + d);
     const kept = ss > EPS_SQ;
     const r = kept ? 1 / Math.sqrt(ss) : CLAMPED;
     // y = s·r·x with r = ss^(-1/2) (a constant where clamped):

@@ -8,7 +8,27 @@ function symmetrizeTiles(pv: Float32Array, gv: Float32Array, out: Float32Array, 
     const i1 = Math.min(i0 + TILE, n);
     for (let j0 = 0; j0 < n; j0 += TILE) {
       const j1 = Math.min(j0 + TILE, n);
-      for (let i = i0; i < i1; i++) {
+      let i = i0;
+      // Four rows at a time: the transposed reads P_ji..P_j(i+3) are consecutive.
+      for (; i + 3 < i1; i += 4) {
+        const r0 = i * n;
+        const r1 = r0 + n;
+        const r2 = r1 + n;
+        const r3 = r2 + n;
+        const g0 = gv[i];
+        const g1 = gv[i + 1];
+        const g2 = gv[i + 2];
+        const g3 = gv[i + 3];
+        for (let j = j0; j < j1; j++) {
+          const gj = gv[j];
+          const at = j * n + i;
+          out[r0 + j] = g0 * pv[r0 + j] + gj * pv[at];
+          out[r1 + j] = g1 * pv[r1 + j] + gj * pv[at + 1];
+          out[r2 + j] = g2 * pv[r2 + j] + gj * pv[at + 2];
+          out[r3 + j] = g3 * pv[r3 + j] + gj * pv[at + 3];
+        }
+      }
+      for (; i < i1; i++) {
         const gi = gv[i];
         const row = i * n;
         for (let j = j0; j < j1; j++) out[row + j] = gi * pv[row + j] + gv[j] * pv[j * n + i];
