@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { accurateMean, defineFusedOp, fillKernelFunc, type BackendKernels, type FillKernelSpec } from '@tfjs-losses/core';
 import { meanDistanceFill, meanDistanceGradFill } from './distance.cpu';
 import { simdDistance, type SimdDistance } from './distance.simd';
+import { meanDistanceGradWebGPU } from './distance.webgpu';
 
 /** How a reconstruction is compared with its original. */
 export type CycleDistance = 'l1' | 'l2' | 'smoothL1';
@@ -71,16 +72,18 @@ function weightedGradients(xs: tf.Tensor[], dy: tf.Tensor, attrs: MeanDistanceAt
 
 /**
  * The composed form: the value from tfjs ops and the closed-form gradients
- * above (fewer kernels than differentiating the value's ops).
+ * (fewer kernels than differentiating the value's ops; on webgpu the
+ * gradient kernel, one dispatch per gradient, where the backward pass is
+ * not itself differentiated).
  */
-function composedMeanDistance(xs: tf.Tensor[], attrs: MeanDistanceAttrs): tf.Tensor {
+function composedMeanDistance(xs: tf.Tensor[], attrs: MeanDistanceAttrs, gradients: (saved: tf.Tensor[], dy: tf.Tensor) => tf.Tensor[]): tf.Tensor {
   const op = tf.customGrad(((...args: unknown[]) => {
     const save = args.pop() as tf.GradSaveFunc;
     const ts = args as tf.Tensor[];
     save(ts);
     return {
       value: weightedValue(ts, attrs),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => weightedGradients(saved, dy, attrs),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => gradients(saved, dy),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(...xs) as tf.Tensor;
@@ -120,16 +123,21 @@ function defineMeanDistance(pairs: number, suffix: string) {
   const gradOp = defineFusedOp<MeanDistanceAttrs>({
     kernelName: `TfjsLossesCycleMeanDistance${suffix}Grad`,
     inputNames: [...names, 'dy'],
-    kernels: hostKernels((simd) => ({ inputNames: [...names, 'dy'], outputShapes: (shapes) => shapes.slice(0, -1), fill: meanDistanceGradFill(simd) })),
+    kernels: {
+      ...hostKernels((simd) => ({ inputNames: [...names, 'dy'], outputShapes: (shapes) => shapes.slice(0, -1), fill: meanDistanceGradFill(simd) })),
+      webgpu: () => meanDistanceGradWebGPU,
+    },
     composed: (xs, attrs) => weightedGradients(xs.slice(0, -1), xs[xs.length - 1], attrs),
   });
+  // One kernel for every gradient, unless the backward pass is itself differentiated: then tfjs ops.
+  const gradients = (saved: tf.Tensor[], dy: tf.Tensor, attrs: MeanDistanceAttrs): tf.Tensor[] =>
+    backwardIsRecorded() ? weightedGradients(saved, dy, attrs) : gradOp([...saved, dy], attrs);
   return defineFusedOp<MeanDistanceAttrs>({
     kernelName: `TfjsLossesCycleMeanDistance${suffix}`,
     inputNames: names,
     kernels: hostKernels((simd) => ({ inputNames: names, outputShapes: () => [[]], fill: meanDistanceFill(simd) })),
-    composed: (xs, attrs) => composedMeanDistance(xs, attrs),
-    // One kernel for every gradient, unless the backward pass is itself differentiated: then tfjs ops.
-    gradient: ([dy], saved, attrs) => (backwardIsRecorded() ? weightedGradients(saved, dy, attrs) : gradOp([...saved, dy], attrs)),
+    composed: (xs, attrs) => composedMeanDistance(xs, attrs, (saved, dy) => gradients(saved, dy, attrs)),
+    gradient: ([dy], saved, attrs) => gradients(saved, dy, attrs),
   });
 }
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { accurateMean, accurateSum, defineFusedOp, fillKernelFunc, type BackendKernels, type FillKernelSpec } from '@tfjs-losses/core';
 import { fillScoreMean, fillScoreMeanGrad, fillScorePair, fillScorePairGrad } from './score-mean.cpu';
+import { scoreMeanGradWebGPU, scorePairGradWebGPU } from './score-mean.webgpu';
 
 /** The per-score terms of the GAN losses (see score-mean.cpu.ts). */
 export type ScoreTerm = 'square' | 'hingeBelow' | 'hingeAbove' | 'linear';
@@ -65,13 +66,17 @@ function reducedValue(x: tf.Tensor, attrs: ScoreMeanAttrs): tf.Tensor {
   return attrs.sum ? accurateSum(t) : accurateMean(t);
 }
 
-/** The composed form of one term: the value from tfjs ops, the closed-form gradient above. */
+/**
+ * The composed form of one term: the value from tfjs ops, the closed-form
+ * gradient (on webgpu one dispatch, where the backward pass is not itself
+ * differentiated).
+ */
 function composedScoreMean(x: tf.Tensor, attrs: ScoreMeanAttrs): tf.Tensor {
   const op = tf.customGrad(((v: tf.Tensor, save: tf.GradSaveFunc) => {
     save([v]);
     return {
       value: reducedValue(v, attrs),
-      gradFunc: (dy: tf.Tensor, [sv]: tf.Tensor[]) => scoreGradient(sv, dy, attrs),
+      gradFunc: (dy: tf.Tensor, [sv]: tf.Tensor[]) => (backwardIsRecorded() ? scoreGradient(sv, dy, attrs) : scoreMeanGradOp([sv, dy], attrs)[0]),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(x) as tf.Tensor;
@@ -84,7 +89,8 @@ function composedScorePair(real: tf.Tensor, fake: tf.Tensor, attrs: ScorePairAtt
     save([r, f]);
     return {
       value: tf.add(reducedValue(r, ra), reducedValue(f, fa)),
-      gradFunc: (dy: tf.Tensor, [sr, sf]: tf.Tensor[]) => [scoreGradient(sr, dy, ra), scoreGradient(sf, dy, fa)],
+      gradFunc: (dy: tf.Tensor, [sr, sf]: tf.Tensor[]) =>
+        backwardIsRecorded() ? [scoreGradient(sr, dy, ra), scoreGradient(sf, dy, fa)] : scorePairGradOp([sr, sf, dy], attrs),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(real, fake) as tf.Tensor;
@@ -102,11 +108,11 @@ function hostKernels(spec: FillKernelSpec): BackendKernels {
   return { cpu: () => fillKernelFunc('cpu', spec), wasm: () => fillKernelFunc('wasm', spec) };
 }
 
-/** The gradient of one term as one kernel; used only where no tape records the backward pass. */
+/** The gradient of one term as one kernel (cpu, wasm, webgpu); used only where no tape records the backward pass. */
 const scoreMeanGradOp = defineFusedOp<ScoreMeanAttrs>({
   kernelName: 'TfjsLossesGanScoreMeanGrad',
   inputNames: ['x', 'dy'],
-  kernels: hostKernels({ inputNames: ['x', 'dy'], outputShapes: ([x]) => [x], fill: fillScoreMeanGrad }),
+  kernels: { ...hostKernels({ inputNames: ['x', 'dy'], outputShapes: ([x]) => [x], fill: fillScoreMeanGrad }), webgpu: () => scoreMeanGradWebGPU },
   composed: ([x, dy], attrs) => scoreGradient(x, dy, attrs),
 });
 
@@ -123,11 +129,14 @@ const scoreMeanOp = defineFusedOp<ScoreMeanAttrs>({
   gradient: ([dy], [x], attrs) => (backwardIsRecorded() ? [scoreGradient(x, dy, attrs)] : scoreMeanGradOp([x, dy], attrs)),
 });
 
-/** Both gradients of a pair as one kernel; used only where no tape records the backward pass. */
+/** Both gradients of a pair as one kernel (cpu, wasm; two dispatches on webgpu); used only where no tape records the backward pass. */
 const scorePairGradOp = defineFusedOp<ScorePairAttrs>({
   kernelName: 'TfjsLossesGanScorePairGrad',
   inputNames: ['real', 'fake', 'dy'],
-  kernels: hostKernels({ inputNames: ['real', 'fake', 'dy'], outputShapes: ([r, f]) => [r, f], fill: fillScorePairGrad }),
+  kernels: {
+    ...hostKernels({ inputNames: ['real', 'fake', 'dy'], outputShapes: ([r, f]) => [r, f], fill: fillScorePairGrad }),
+    webgpu: () => scorePairGradWebGPU,
+  },
   composed: ([r, f, dy], attrs) => {
     const [ra, fa] = halves(attrs);
     return [scoreGradient(r, dy, ra), scoreGradient(f, dy, fa)];
