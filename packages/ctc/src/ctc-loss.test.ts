@@ -426,13 +426,21 @@ describe('ctcLoss', () => {
       const labels = [[1, 2, 3], [3, 3, 0], [2, 0, 0]];
       const opts = { labelLengths: [3, 2, 1], logitLengths: [6, 5, 4], reduction: 'none' as const };
       const run = () => tf.valueAndGrad((v: tf.Tensor) => tf.sum(tf.mul(ctcLoss(v, labels, opts), [1, 2, 3])))(x);
+      const runMean = () => tf.valueAndGrad((v: tf.Tensor) => tf.mul(ctcLoss(v, labels, { ...opts, reduction: 'mean' }), 2))(x);
       const whole = run();
+      const wholeMean = runMean();
       // Scratch per sequence here: 2 * 6 * 7 + 6 + 1 + 7 + 4 = 102 words; allow one sequence per chunk.
       setCtcScratchLimitForTests(110);
       try {
         const chunked = run();
         await expectClose(chunked.value, whole.value);
         await expectClose(chunked.grad, whole.grad);
+        const chunkedMean = runMean();
+        await expectClose(chunkedMean.value, wholeMean.value);
+        await expectClose(chunkedMean.grad, wholeMean.grad);
+        const composedMean = withComposedOps(runMean);
+        await expectClose(chunkedMean.value, composedMean.value);
+        await expectClose(chunkedMean.grad, composedMean.grad);
         // Three chunks of one sequence, three programs each.
         type Runner = { runWebGPUProgram: (...a: unknown[]) => unknown };
         const backend = tf.backend() as unknown as Runner;

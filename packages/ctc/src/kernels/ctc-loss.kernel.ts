@@ -22,7 +22,7 @@ export interface CtcKernelAttrs {
   withGrad: boolean;
   /**
    * 'mean' or 'sum': the first output is the reduced scalar and the
-   * gradient is that of the reduced loss (cpu and wasm kernels of
+   * gradient is that of the reduced loss (the kernels of
    * {@link ctcReducedOp}). Default 'none': per-sample losses `[B]`.
    */
   reduction?: 'none' | 'mean' | 'sum';
@@ -74,10 +74,11 @@ export interface CtcReducedAttrs extends CtcKernelAttrs {
 
 /**
  * The CTC loss reduced to a scalar ('mean' or 'sum'), with the reduction in
- * the kernel on cpu and wasm: one kernel forward, whose gradient output is
- * already that of the reduced loss (so the backward is a multiply by the
- * upstream scalar, skipped when it is 1). Elsewhere, and as the oracle of
- * those kernels: {@link ctcOp} (fused on webgpu) and tensor ops.
+ * the kernel on cpu, wasm and webgpu: one kernel forward, whose gradient
+ * output is already that of the reduced loss (so the backward is a
+ * multiply by the upstream scalar, skipped on cpu and wasm when it is 1).
+ * Elsewhere, and as the oracle of those kernels: {@link ctcOp} and tensor
+ * ops.
  */
 export const ctcReducedOp = defineFusedOp<CtcReducedAttrs>({
   kernelName: CTC_REDUCED_KERNEL_NAME,
@@ -85,6 +86,7 @@ export const ctcReducedOp = defineFusedOp<CtcReducedAttrs>({
   kernels: {
     cpu: () => ctcHostKernelFunc('cpu'),
     wasm: () => ctcHostKernelFunc('wasm'),
+    webgpu: () => ctcWebGPUKernel,
   },
   composed: ([logits, labels, logitLengths, labelLengths], attrs) => {
     const { reduction, ...perSampleAttrs } = attrs;

@@ -41,7 +41,11 @@ const NEG = '-1e30';
 const NEG_HALF = '-1e29';
 
 /** Sizes every program receives as uniforms (in this order). */
-const SIZE_UNIFORMS = 'B : i32, T : i32, C : i32, S : i32, blank : i32, stride : i32, batchOffset : i32, batchCount : i32, zeroInfinity : i32,';
+const SIZE_UNIFORMS =
+  'B : i32, T : i32, C : i32, S : i32, blank : i32, stride : i32, batchOffset : i32, batchCount : i32, zeroInfinity : i32, reduction : i32,';
+
+/** `reduction` uniform values. */
+const REDUCTION_CODE = { none: 0, mean: 1, sum: 2 } as const;
 
 /**
  * Per-sample scratch layout (float32 words), written by the alpha/beta
@@ -290,7 +294,7 @@ class CtcGradProgram implements WebGPUProgram {
   shaderKey: string;
   dispatchLayout = { x: [0] };
   dispatch: [number, number, number];
-  variableNames = ['logits', 'logitLengths', 'scratch'];
+  variableNames = ['logits', 'logitLengths', 'scratch', 'labelLengths'];
   workgroupSize = WORKGROUP_SIZE;
   uniforms = SIZE_UNIFORMS;
   size = false;
@@ -349,7 +353,43 @@ class CtcGradProgram implements WebGPUProgram {
       occ += exp(scratch[k] + scratch[k + offBeta()] + shift);
       s = i32(scratch[base + offNext() + s]);
     }
-    setOutputAtIndex(outIdx, exp(lp) - occ);
+    // The gradient of the reduced loss: 'mean' weighs sample b by 1 / (max(L_b, 1) B).
+    var weight = 1.0;
+    if (uniforms.reduction == 1) { weight = 1.0 / (f32(max(labelLengths[b], 1)) * f32(uniforms.B)); }
+    setOutputAtIndex(outIdx, (exp(lp) - occ) * weight);
+  }
+`;
+  }
+}
+
+/**
+ * The reduced loss ('mean' or 'sum', kernel of `ctcReducedOp`) from the
+ * per-sample losses, in one invocation: for 'mean' each loss divided by
+ * max(its label length, 1), the sum divided by B.
+ */
+class CtcReduceProgram implements WebGPUProgram {
+  outputShape = [1];
+  shaderKey = 'tfjsLossesCtcReduce';
+  dispatchLayout = { x: [0] };
+  dispatch: [number, number, number] = [1, 1, 1];
+  variableNames = ['perSample', 'labelLengths'];
+  workgroupSize: [number, number, number] = [1, 1, 1];
+  uniforms = SIZE_UNIFORMS;
+  size = false;
+
+  getUserCode(): string {
+    return `
+  ${WGSL_MAIN} {
+    if (index == 0) {
+      var total = 0.0;
+      for (var b = 0; b < uniforms.B; b++) {
+        var v = perSample[b];
+        if (uniforms.reduction == 1) { v = v / f32(max(labelLengths[b], 1)); }
+        total += v;
+      }
+      if (uniforms.reduction == 1) { total = total / f32(uniforms.B); }
+      setOutputAtIndex(0, total);
+    }
   }
 `;
   }
@@ -359,15 +399,17 @@ class CtcGradProgram implements WebGPUProgram {
  * The CTC kernel for tfjs-backend-webgpu: inputs and outputs as the
  * typed-array kernel's (see ctc-loss.cpu.ts). Dispatches per call: the
  * alpha/beta program and the loss program, plus the gradient program when
- * `withGrad`: a constant number, whatever T is. Only when one batch's
- * scratch would not fit in a storage binding is the batch split into
- * chunks, each with the same dispatches.
+ * `withGrad`, plus one reduction program for 'mean' and 'sum' (the
+ * gradient program then weighs each sample as the reduction does): a
+ * constant number, whatever T is. Only when one batch's scratch would not
+ * fit in a storage binding is the batch split into chunks, each with the
+ * same dispatches (the reduction runs once, after them).
  */
 export const ctcWebGPUKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const be = backend as unknown as CtcWebGPUBackend;
   const { logits, logitLengths, labelLengths } = inputs as Record<string, tf.TensorInfo>;
   let { labels } = inputs as Record<string, tf.TensorInfo>;
-  const { blank, timeMajor, zeroInfinity, withGrad } = attrs as unknown as CtcKernelAttrs;
+  const { blank, timeMajor, zeroInfinity, withGrad, reduction = 'none' } = attrs as unknown as CtcKernelAttrs;
   const [d0, d1, C] = logits.shape;
   const B = timeMajor ? d1 : d0;
   const T = timeMajor ? d0 : d1;
@@ -381,8 +423,9 @@ export const ctcWebGPUKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const perChunk = Math.max(1, Math.min(B, Math.floor(maxWords / l.stride)));
   const wg = Math.min(256, Math.max(32, 2 ** Math.ceil(Math.log2(Math.max(l.Sp, T)))));
 
-  const loss = be.makeTensorInfo([B], 'float32');
+  const perSample = be.makeTensorInfo([B], 'float32');
   const grad = withGrad ? be.makeTensorInfo(logits.shape.slice(), 'float32') : be.makeTensorInfo([0], 'float32', new Float32Array(0));
+  let lastUniforms: ProgramUniforms = [];
   for (let offset = 0; offset < B; offset += perChunk) {
     const count = Math.min(perChunk, B - offset);
     const uniforms: ProgramUniforms = [
@@ -395,6 +438,7 @@ export const ctcWebGPUKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
       { type: 'int32', data: [offset] },
       { type: 'int32', data: [count] },
       { type: 'int32', data: [zeroInfinity ? 1 : 0] },
+      { type: 'int32', data: [REDUCTION_CODE[reduction]] },
     ];
     const scratch = be.runWebGPUProgram(
       new CtcAlphaBetaProgram(count * l.stride, count, wg, timeMajor, withGrad),
@@ -402,11 +446,12 @@ export const ctcWebGPUKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
       'float32',
       uniforms,
     );
-    be.runWebGPUProgram(new CtcLossProgram(B, count), [scratch], 'float32', uniforms, loss);
+    be.runWebGPUProgram(new CtcLossProgram(B, count), [scratch], 'float32', uniforms, perSample);
+    lastUniforms = uniforms;
     if (withGrad) {
       be.runWebGPUProgram(
         new CtcGradProgram(logits.shape.slice(), count * T * C, timeMajor),
-        [logits, logitLengths, scratch],
+        [logits, logitLengths, scratch, labelLengths],
         'float32',
         uniforms,
         grad,
@@ -415,5 +460,9 @@ export const ctcWebGPUKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
     be.disposeData(scratch.dataId);
   }
   if (emptyLabels) be.disposeData(labels.dataId);
+  if (reduction === 'none') return [perSample, grad];
+  const loss = be.makeTensorInfo([], 'float32');
+  be.runWebGPUProgram(new CtcReduceProgram(), [perSample, labelLengths], 'float32', lastUniforms, loss);
+  be.disposeData(perSample.dataId);
   return [loss, grad];
 };
