@@ -3,8 +3,8 @@
 // gradients, on every backend the tests run on.
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { withComposedOps } from '@tfjs-losses/core';
-import { expectClose, expectNoLeak, randomTensor, toArray } from '@tfjs-losses/test-utils';
+import { canReadSync, withComposedOps } from '@tfjs-losses/core';
+import { expectClose, expectLossInputError, expectNoLeak, randomTensor, toArray } from '@tfjs-losses/test-utils';
 import { sigmoidFocalLoss, softmaxFocalLoss, type SigmoidFocalLossOptions, type SoftmaxFocalLossOptions } from './index';
 import { sigmoidFocalBackward, sigmoidFocalOp, sigmoidFocalSumOp } from './kernels/sigmoid-focal.kernel';
 import { softmaxFocalBackward, softmaxFocalOp, softmaxFocalSumOp } from './kernels/softmax-focal.kernel';
@@ -143,19 +143,35 @@ describe(`fused kernels vs composed ops on ${tf.getBackend()}`, () => {
     const alpha = tf.ones([11]);
     // Forward only, and forward plus backward, agree on the value.
     const sig = sigmoidFocalSumOp([x, soft], { alpha: 0.25, gamma: 2, divisor: 7 });
-    await expectClose(sig, tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => sigmoidFocalLoss(a, b, { avgFactor: 7 }))([x, soft]).value);
+    await expectClose(sig[0], tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => sigmoidFocalLoss(a, b, { avgFactor: 7 }))([x, soft]).value);
     const smx = softmaxFocalSumOp([x, y, alpha], { gamma: 2, divisor: 1 });
-    await expectClose(smx, tf.valueAndGrad((a: tf.Tensor) => softmaxFocalLoss(a, y, { reduction: 'sum' }))(x).value);
+    await expectClose(smx[0], tf.valueAndGrad((a: tf.Tensor) => softmaxFocalLoss(a, y, { reduction: 'sum' }))(x).value);
     if (tf.getBackend() === 'webgpu') return;
     const kernel = (name: string, inputs: Record<string, tf.Tensor>, attrs: object) =>
       tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as unknown as tf.Tensor[];
     const off = kernel('TfjsLossesSigmoidFocalSum', { logits: x, targets: soft }, { alpha: 0.25, gamma: 2, divisor: 7, withGrad: false });
-    expect(off.map((t) => t.size)).toEqual([1, 0, 0]);
+    expect(off.map((t) => t.size)).toEqual([1, 1, 0, 0]);
     const on = kernel('TfjsLossesSoftmaxFocalSum', { logits: x, labels: y, alpha }, { gamma: 2, divisor: 1, withGrad: true });
     expect(on.map((t) => t.size)).toEqual([1, 37 * 11]);
     const names = await kernelNames(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.mul(sigmoidFocalLoss(a, b), 3))([x, soft]));
     expect(names.filter((n) => n.startsWith('TfjsLosses'))).toEqual(['TfjsLossesSigmoidFocalSum', 'TfjsLossesFocalScale', 'TfjsLossesFocalScale']);
   });
+
+  // The summing kernel checks the targets in its own pass; every other path reads them first.
+  if (canReadSync()) {
+    it('targets outside [0, 1] are refused on every path, also under a tape', () => {
+      const bad = tf.tensor2d([[0, 1, 0.5], [1, Number.NaN, 0]]);
+      const zs = tf.zeros([2, 3]);
+      const message = 'sigmoidFocalLoss: targets values must lie in [0, 1]; got NaN at flat index 4.';
+      const options: SigmoidFocalLossOptions[] = [{}, { reduction: 'sum' }, { reduction: 'none' }, { weights: [1, 2, 3] }, { labelSmoothing: 0.1 }];
+      for (const o of options) {
+        expectLossInputError(() => sigmoidFocalLoss(zs, bad, o), message);
+        expectLossInputError(() => withComposedOps(() => sigmoidFocalLoss(zs, bad, o)), message);
+      }
+      expectLossInputError(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => sigmoidFocalLoss(a, b))([zs, bad]), message);
+      expectLossInputError(() => sigmoidFocalLoss(zs, tf.tensor2d([[0, 1, 0.5], [1, 0, -2]])), 'got -2 at flat index 5.');
+    });
+  }
 
   it('softmaxFocalLoss with logit gaps beyond float64 exp range (the kernels change reference)', async () => {
     const wide = tf.tensor2d([

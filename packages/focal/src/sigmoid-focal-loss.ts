@@ -70,7 +70,9 @@ export function sigmoidFocalLoss(logits: TensorLike, targets: TensorLike, option
     arg.nonNegative('gamma', gamma);
     arg.number('labelSmoothing', labelSmoothing, { min: 0, max: 1 });
     const w = arg.weights(weights, x.shape);
-    checkProbabilities(arg, 'targets', targets, t0);
+    // The summing kernel checks the targets in its own pass (see below).
+    const checkedByKernel = w === undefined && reduction !== 'none' && labelSmoothing === 0 && sigmoidFocalSumOp.isFused();
+    if (!checkedByKernel) checkProbabilities(arg, 'targets', targets, t0);
     const t = labelSmoothing > 0 ? tf.add(tf.mul(t0, 1 - labelSmoothing), 0.5 * labelSmoothing) : t0;
     if (w === undefined && reduction !== 'none') {
       // Unweighted 'sum' and 'mean' go through the summing op (see its note).
@@ -81,7 +83,10 @@ export function sigmoidFocalLoss(logits: TensorLike, targets: TensorLike, option
         arg.fail('avgFactor', `only applies to reduction "mean"; got reduction ${JSON.stringify(reduction)}.`);
       }
       const divisor = reduction === 'sum' ? 1 : (avgFactor ?? Math.max(x.size, 1));
-      return sigmoidFocalSumOp([x, t], { alpha, gamma, divisor });
+      const [total, badIndex] = sigmoidFocalSumOp([x, t], { alpha, gamma, divisor });
+      const bad = checkedByKernel ? badIndex.dataSync()[0] : -1;
+      if (bad >= 0) arg.fail('targets', `values must lie in [0, 1]; got ${t0.dataSync()[bad]} at flat index ${bad}.`);
+      return total;
     }
     const [perElement] = sigmoidFocalOp([x, t], { alpha, gamma });
     return reduce(perElement, reduction, w, { avgFactor, fn: 'sigmoidFocalLoss' });

@@ -103,7 +103,7 @@ export function softmaxFocalLoss(logits: TensorLike, labels: TensorLike, options
         arg.fail('avgFactor', `only applies to reduction "mean"; got reduction ${JSON.stringify(reduction)}.`);
       }
       const divisor = reduction === 'sum' ? 1 : (avgFactor ?? Math.max(N, 1));
-      return softmaxFocalSumOp([x2, y1, alphaVec], { gamma, divisor });
+      return softmaxFocalSumOp([x2, y1, alphaVec], { gamma, divisor })[0];
     }
     const valid = ignoreIndex === undefined ? undefined : tf.notEqual(y1, ignoreIndex);
     // Ignored rows get label -1, which the op treats as "no loss, no gradient".

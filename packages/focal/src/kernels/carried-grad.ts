@@ -49,7 +49,8 @@ export interface CarriedGradOpSpec<A extends object> {
   inputNames: string[];
   /**
    * Per input: the index (>= 1) of the kernel output holding its gradient,
-   * or 0 for an input without gradient (it gets zeros).
+   * or 0 for an input without gradient (it gets zeros). Outputs between the
+   * value and the gradients are extra results the op returns after the value.
    */
   gradOutputs: number[];
   /**
@@ -65,7 +66,8 @@ export interface CarriedGradOpSpec<A extends object> {
 
 /** A callable op from {@link defineCarriedGradOp}. */
 export interface CarriedGradOp<A extends object> {
-  (inputs: tf.Tensor[], attrs: A): tf.Tensor;
+  /** The value, then any extra outputs of the kernel (none on the composed path). */
+  (inputs: tf.Tensor[], attrs: A): tf.Tensor[];
   readonly kernelName: string;
   /** True when the kernel (not the composed form) runs on the current backend. */
   isFused(): boolean;
@@ -80,7 +82,8 @@ export function defineCarriedGradOp<A extends object>(spec: CarriedGradOpSpec<A>
     composed: (inputs, attrs) => spec.composed(inputs, attrs),
   });
   const outputCount = Math.max(...spec.gradOutputs) + 1;
-  const outputsToSave = Array.from({ length: outputCount }, (_, i) => i > 0);
+  const firstGrad = Math.min(...spec.gradOutputs.filter((o) => o > 0));
+  const outputsToSave = Array.from({ length: outputCount }, (_, i) => i >= firstGrad);
   let gradientRegistered = false;
 
   function registerGradient(): void {
@@ -89,13 +92,13 @@ export function defineCarriedGradOp<A extends object>(spec: CarriedGradOpSpec<A>
       kernelName: spec.kernelName,
       inputsToSave: [],
       outputsToSave,
-      // saved = the kept gradient outputs 1..outputCount-1
+      // saved = the kept gradient outputs firstGrad..outputCount-1
       gradFunc: (dy, saved) => {
         const d = Array.isArray(dy) ? dy[0] : dy;
         const grads: Record<string, () => tf.Tensor> = {};
         spec.inputNames.forEach((name, i) => {
           const o = spec.gradOutputs[i];
-          grads[name] = o > 0 ? () => scaled(saved[o - 1], d) : () => tf.zeros(spec.zeroShape ? spec.zeroShape(i, saved) : [0]);
+          grads[name] = o > 0 ? () => scaled(saved[o - firstGrad], d) : () => tf.zeros(spec.zeroShape ? spec.zeroShape(i, saved) : [0]);
         });
         return grads;
       },
@@ -103,12 +106,12 @@ export function defineCarriedGradOp<A extends object>(spec: CarriedGradOpSpec<A>
     gradientRegistered = true;
   }
 
-  const op = ((inputs: tf.Tensor[], attrs: A): tf.Tensor => {
-    if (!fused.isFused()) return spec.composed(inputs, attrs);
+  const op = ((inputs: tf.Tensor[], attrs: A): tf.Tensor[] => {
+    if (!fused.isFused()) return [spec.composed(inputs, attrs)];
     if (!gradientRegistered) registerGradient();
-    const [value, ...kept] = fused(inputs, { ...attrs, withGrad: tf.engine().isTapeOn() });
-    tf.dispose(kept); // the tape holds its own references
-    return value;
+    const outs = fused(inputs, { ...attrs, withGrad: tf.engine().isTapeOn() });
+    tf.dispose(outs.slice(firstGrad)); // the tape holds its own references
+    return outs.slice(0, firstGrad);
   }) as CarriedGradOp<A>;
   Object.defineProperty(op, 'kernelName', { value: spec.kernelName });
   op.isFused = () => fused.isFused();

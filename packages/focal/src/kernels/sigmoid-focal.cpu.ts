@@ -17,6 +17,9 @@ import { expF64, log1pUnit } from './fast-math';
 
 type Floats = Float32Array;
 
+/** Flat index of the first target outside [0, 1] (or NaN) in the last {@link focalPass}, else -1. */
+let firstBadTarget = -1;
+
 /**
  * One pass over the elements of logits `xv` and targets `tv`. Writes the
  * per-element loss into `loss`, and d/dlogits, d/dtargets of
@@ -45,9 +48,11 @@ function focalPass(
   const perElementDy = dv !== null && !scalarDy;
   const g0 = (dv === null ? 1 : dv[0]) * gradScale;
   let total = 0;
+  let bad = -1;
   for (let i = 0; i < n; i++) {
     const x = xv[i];
     const t = tv[i];
+    if (!(t >= 0 && t <= 1) && bad < 0) bad = i;
     // Branch-free on the sign of x (random signs would defeat the branch
     // predictor): b is 1 for x < 0, else 0, and each blend below has one
     // exact term 0.
@@ -59,6 +64,16 @@ function focalPass(
     const q = inv * ((1 - b) * e + b);
     const spPos = (1 - b) * x + l;
     const spNeg = l - b * x;
+    if (t === 0 && square && grads && !perElementDy) {
+      // The common case of the summing kernel (a negative anchor, gamma 2):
+      // ce = softplus(x), m = p, w = p^2, a = 1 - alpha; the general lines
+      // below with those substituted.
+      const aw = a0 * p * p;
+      total += aw * spPos;
+      dx[i] = aw * (2 * spPos * q + p) * g0;
+      dt[i] = p * (p * slope * spPos + a0 * (2 * spPos * (q - p) - p * x)) * g0;
+      continue;
+    }
     const ce = (1 - t) * spPos + t * spNeg;
     const m = (1 - t) * p + t * q;
     const w = square ? m * m : gamma === 1 ? m : gamma === 0 ? 1 : Math.pow(m, gamma);
@@ -74,6 +89,7 @@ function focalPass(
       dt[i] = (w * slope * ce + a * (wgr * (q - p) - w * x)) * g;
     }
   }
+  firstBadTarget = bad;
   return total;
 }
 
@@ -93,18 +109,31 @@ export function sigmoidFocalForwardFill(inputs: ArrayLike<number>[], outputs: Ar
 }
 
 /**
- * Sum of the per-element losses divided by `divisor`, and, when `withGrad`,
- * the gradients of that (d/dlogits, d/dtargets) for an upstream gradient of
- * 1; without `withGrad` those two outputs are empty. Inputs: logits,
- * targets.
+ * Sum of the per-element losses divided by `divisor`; the flat index of the
+ * first target outside [0, 1] or -1 (int32; the loss checks its targets
+ * here instead of in a pass of its own); and, when `withGrad`, the gradients
+ * of the sum (d/dlogits, d/dtargets) for an upstream gradient of 1, else two
+ * empty outputs. Inputs: logits, targets.
  */
 export function sigmoidFocalSumFill(inputs: ArrayLike<number>[], outputs: ArrayLike<number>[], attrs: tf.NamedAttrMap): void {
   const { alpha, gamma } = attrsOf(attrs);
   const divisor = attrs.divisor as number;
   const withGrad = attrs.withGrad as boolean;
-  const [total, dx, dt] = outputs as Floats[];
-  const sum = focalPass(inputs[0] as Floats, inputs[1] as Floats, alpha, gamma, null, withGrad ? dx : null, withGrad ? dt : null, null, false, 1 / divisor);
-  total[0] = sum / divisor;
+  const [total, badIndex, dx, dt] = outputs;
+  const sum = focalPass(
+    inputs[0] as Floats,
+    inputs[1] as Floats,
+    alpha,
+    gamma,
+    null,
+    withGrad ? (dx as Floats) : null,
+    withGrad ? (dt as Floats) : null,
+    null,
+    false,
+    1 / divisor,
+  );
+  (total as Floats)[0] = sum / divisor;
+  (badIndex as Int32Array)[0] = firstBadTarget;
 }
 
 /**

@@ -145,13 +145,15 @@ export interface SigmoidFocalSumAttrs extends SigmoidFocalAttrs {
 
 const sumSpec: FillKernelSpec = {
   inputNames: ['logits', 'targets'],
-  outputShapes: ([x], attrs) => [[], attrs.withGrad ? x : [0], attrs.withGrad ? x : [0]],
+  outputShapes: ([x], attrs) => [[], [], attrs.withGrad ? x : [0], attrs.withGrad ? x : [0]],
+  outputDtypes: ['float32', 'int32', 'float32', 'float32'],
   fill: sigmoidFocalSumFill,
 };
 
 /**
  * The sum of the per-element losses divided by `divisor`: inputs logits and
- * targets, output a scalar. On cpu and wasm one kernel that, while a
+ * targets; returns the scalar and, where the kernel runs, the int32 flat
+ * index of the first target outside [0, 1] (-1 if none). On cpu and wasm one kernel that, while a
  * gradient is being recorded, also computes both gradients in the same pass
  * (it has every intermediate at hand); the backward step only scales them
  * (see carried-grad.ts). Elsewhere the elementwise op, a sum and a division.
@@ -159,7 +161,7 @@ const sumSpec: FillKernelSpec = {
 export const sigmoidFocalSumOp = defineCarriedGradOp<SigmoidFocalSumAttrs>({
   kernelName: 'TfjsLossesSigmoidFocalSum',
   inputNames: ['logits', 'targets'],
-  gradOutputs: [1, 2],
+  gradOutputs: [2, 3],
   kernels: {
     cpu: () => fillKernelFunc('cpu', sumSpec),
     wasm: () => fillKernelFunc('wasm', sumSpec),
