@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { shareWasmIdentity } from './kernels/wasm-identity';
 
 /** A backend tfjs-losses knows how to start. */
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
@@ -164,6 +165,7 @@ export async function setupBackend(
         if (!ok) throw new Error(`tf.setBackend('${name}') returned false (initialisation failed)`);
       }
       await tf.ready();
+      if (name === 'wasm') shareWasmIdentity();
       return {
         backend: name,
         platform: isNode() ? 'node' : 'browser',

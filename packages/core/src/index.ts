@@ -16,6 +16,7 @@ export { hostKernelFunc, fillKernelFunc } from './kernels/typed-array-kernel';
 export type { HostKernel, HostArray, HostOutput, HostBackendName, FillKernelSpec } from './kernels/typed-array-kernel';
 export { WORKGROUP_SIZE, dispatchFor, elementwiseLayout, WGSL_MAIN, WGSL_MATH } from './kernels/webgpu-program';
 export type { WebGPUProgram, ProgramUniforms, WebGPUBackendLike } from './kernels/webgpu-program';
+export { shareWasmIdentity, restoreWasmIdentity } from './kernels/wasm-identity';
 export { registerWasmUnsortedSegmentSum } from './kernels/wasm-unsorted-segment-sum';
 export { registerWasmConv2DBackpropFilter } from './kernels/wasm-conv2d-backprop-filter';
 export { SECOND_ORDER_KERNELS } from './gradients/second-order';

@@ -5,7 +5,10 @@ import './gradients/stock';
 import { applyGradientFixes } from './gradients/fixes';
 import { registerWasmUnsortedSegmentSum } from './kernels/wasm-unsorted-segment-sum';
 import { registerWasmConv2DBackpropFilter } from './kernels/wasm-conv2d-backprop-filter';
+import { shareWasmIdentity } from './kernels/wasm-identity';
 
 applyGradientFixes();
 registerWasmUnsortedSegmentSum();
 registerWasmConv2DBackpropFilter();
+// Only when tfjs-backend-wasm was imported first; setupBackend and fused ops also apply it.
+shareWasmIdentity();

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { shareWasmIdentity } from './wasm-identity';
 
 /** A tensor-level implementation of an op: the composed-ops fallback. */
 export type ComposedImpl<A> = (inputs: tf.Tensor[], attrs: A) => tf.Tensor | tf.Tensor[];
@@ -71,6 +72,8 @@ export function defineFusedOp<A extends object>(spec: FusedOpSpec<A>): FusedOp<A
     const factory = spec.kernels[backendName as keyof BackendKernels];
     if (!factory) return false;
     if (!registered.has(backendName)) {
+      // The engine copies every saved input through Identity: share instead.
+      if (backendName === 'wasm') shareWasmIdentity();
       if (!tf.getKernel(spec.kernelName, backendName)) {
         tf.registerKernel({ kernelName: spec.kernelName, backendName, kernelFunc: factory() });
       }
