@@ -68,13 +68,15 @@ export function supervisedContrastiveLoss(
     let same: tf.Tensor | undefined;
     let sameDiagonal: tf.Tensor | undefined;
     const l = hasLabels ? arg.int('labels', labels, { shape: [n], min: -LABEL_LIMIT, max: LABEL_LIMIT }) : undefined;
-    if (l && mode === 'all' && typeof temperature === 'number' && n * views >= 2 && supconAllViewsAvailable()) {
-      // cpu, wasm: the positives per class in D-space, no [N, N] mask.
+    if (mask === undefined && mode === 'all' && typeof temperature === 'number' && n * views >= 2 && supconAllViewsAvailable()) {
+      // cpu, wasm: the positives per class in D-space, no [N, N] mask (no
+      // labels: each sample its own class, the SimCLR loss).
       arg.oneOf('reduction', reduction, ['none', 'mean', 'sum'] as const);
       arg.positive('baseTemperature', baseTemperature);
       const it = inverseTemperature(arg, temperature) as number;
       const contrast = views === 1 ? tf.reshape(f, [n, d]) : tf.reshape(tf.transpose(f, [1, 0, 2]), [views * n, d]);
-      const perAnchor = supconAllViews(contrast, tf.cast(l, 'int32'), it, 1 / (it * baseTemperature));
+      const classes = l ? tf.cast(l, 'int32') : tf.range(0, n, 1, 'int32');
+      const perAnchor = supconAllViews(contrast, classes, it, 1 / (it * baseTemperature));
       return reduce(perAnchor, reduction, undefined, { fn: 'supervisedContrastiveLoss' });
     }
     if (l) {

@@ -121,6 +121,10 @@ describe('fused kernels agree with their composed form', () => {
       await expectClose(fused.value, plain.value);
       await expectClose(fused.grad, plain.grad);
     }
+    // No labels (each sample its own class): the SimCLR loss.
+    const simclr = (x: tf.Tensor) => supervisedContrastiveLoss(x, null, { reduction: 'none' });
+    await expectClose(simclr(f), withComposedOps(() => simclr(f)));
+    await expectClose(tf.grad((x: tf.Tensor) => tf.sum(simclr(x)))(f), withComposedOps(() => tf.grad((x: tf.Tensor) => tf.sum(simclr(x)))(f)));
     // Single view: an anchor alone in its class contributes 0.
     const one = randomTensor([5, 1, 4], 42);
     const single = (x: tf.Tensor) => supervisedContrastiveLoss(x, [0, 1, 0, 2, 1], { reduction: 'none' });
