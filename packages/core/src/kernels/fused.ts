@@ -30,6 +30,17 @@ export interface FusedOpSpec<A extends object> {
 let fusedEnabled = true;
 
 /**
+ * True while a forward pass is recorded by two or more gradient tapes (a
+ * gradient of a gradient is being built, as in a gradient penalty). A fused
+ * kernel's gradient is a kernel of its own, not differentiable again, so
+ * there the composed ops run. tfjs keeps the count in the engine's state
+ * (`gradientDepth`, tfjs-core 4.22).
+ */
+export function nestedTape(): boolean {
+  return (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 1;
+}
+
+/**
  * Turns fused kernels off (or back on) everywhere; tests use it to compare
  * the fused path with the composed one. Returns the previous setting.
  */
@@ -53,7 +64,7 @@ export function withComposedOps<T>(fn: () => T): T {
 export interface FusedOp<A extends object> {
   (inputs: tf.Tensor[], attrs: A): tf.Tensor[];
   readonly kernelName: string;
-  /** True when a fused kernel will run on the current backend. */
+  /** True when a fused kernel will run on the current backend (not under two gradient tapes). */
   isFused(): boolean;
 }
 
@@ -62,7 +73,9 @@ export interface FusedOp<A extends object> {
  * fallback. Kernels and the gradient are registered on first call, never at
  * import. Where the current backend has a kernel (and fused kernels are
  * enabled) the op runs it through `tf.engine().runKernel` with the given
- * gradient; elsewhere it runs `composed`, differentiated by tfjs.
+ * gradient; elsewhere it runs `composed`, differentiated by tfjs. Under
+ * nested gradient tapes (a gradient that will itself be differentiated) it
+ * also runs `composed`, so higher-order gradients are tfjs's own.
  */
 export function defineFusedOp<A extends object>(spec: FusedOpSpec<A>): FusedOp<A> {
   const registered = new Set<string>();
@@ -105,7 +118,7 @@ export function defineFusedOp<A extends object>(spec: FusedOpSpec<A>): FusedOp<A
 
   const op = ((inputs: tf.Tensor[], attrs: A): tf.Tensor[] => {
     const backendName = tf.getBackend();
-    if (fusedEnabled && ensure(backendName)) {
+    if (fusedEnabled && !nestedTape() && ensure(backendName)) {
       const named: Record<string, tf.Tensor> = {};
       spec.inputNames.forEach((n, i) => (named[n] = inputs[i]));
       const out = tf.engine().runKernel(spec.kernelName, named, attrs as unknown as tf.NamedAttrMap);
@@ -115,6 +128,6 @@ export function defineFusedOp<A extends object>(spec: FusedOpSpec<A>): FusedOp<A
     return Array.isArray(out) ? out : [out];
   }) as FusedOp<A>;
   Object.defineProperty(op, 'kernelName', { value: spec.kernelName });
-  op.isFused = () => fusedEnabled && spec.kernels[tf.getBackend() as keyof BackendKernels] !== undefined;
+  op.isFused = () => fusedEnabled && !nestedTape() && spec.kernels[tf.getBackend() as keyof BackendKernels] !== undefined;
   return op;
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { accurateSum, defineFusedOp, fillKernelFunc, type FillKernelSpec } from '@tfjs-losses/core';
+import { accurateSum, defineFusedOp, fillKernelFunc, nestedTape, withComposedOps, type FillKernelSpec } from '@tfjs-losses/core';
 import { defineCarriedGradOp } from './carried-grad';
 import { sigmoidFocalBackwardFill, sigmoidFocalForwardFill, sigmoidFocalSumFill } from './sigmoid-focal.cpu';
 import { sigmoidFocalBackwardWebGPU, sigmoidFocalForwardWebGPU } from './sigmoid-focal.webgpu';
@@ -109,13 +109,22 @@ export const sigmoidFocalBackward = defineFusedOp<SigmoidFocalAttrs>({
   composed: ([x, t, dy], attrs) => sigmoidFocalBackwardComposed(x, t, dy, attrs),
 });
 
-/** Composed forward with the hand-written gradient attached. */
+/**
+ * Composed forward with the hand-written gradient attached. Under nested
+ * gradient tapes the gradient itself is built from composed ops (the fused
+ * backward kernel has no gradient of its own), so it can be differentiated
+ * again.
+ */
 function composedSigmoidFocal([x, t]: tf.Tensor[], attrs: SigmoidFocalAttrs): tf.Tensor {
+  const nested = nestedTape();
   const f = tf.customGrad(((xi: tf.Tensor, ti: tf.Tensor, save: tf.GradSaveFunc) => {
     save([xi, ti]);
     return {
       value: sigmoidFocalForwardComposed(xi, ti, attrs),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => sigmoidFocalBackward([saved[0], saved[1], dy], attrs),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const backward = () => sigmoidFocalBackward([saved[0], saved[1], dy], attrs);
+        return nested ? withComposedOps(backward) : backward();
+      },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(x, t) as tf.Tensor;
