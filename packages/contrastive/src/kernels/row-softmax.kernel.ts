@@ -17,15 +17,19 @@ export interface RowSoftmaxAttrs {
 }
 
 /**
- * The one-hot `[n, m]` float32 of the target columns (i + shift) mod m, or
- * undefined for no target. (Built by a comparison: wasm's `OneHot` ignores
- * a float32 dtype.)
+ * `[n, 2]` int32 (row, target column) pairs, the target column of row i
+ * being (i + shift) mod m, or undefined for no target (shift < 0). For
+ * `gatherND` and `tensorScatterUpdate` in the composed forms: no `[n, m]`
+ * one-hot temporaries.
  */
-export function targetOneHot(n: number, m: number, shift: number | undefined): tf.Tensor | undefined {
+export function targetIndices(n: number, m: number, shift: number | undefined): tf.Tensor | undefined {
   if (shift === undefined || shift < 0) return undefined;
-  const t = new Int32Array(n);
-  for (let i = 0; i < n; i++) t[i] = (i + shift) % m;
-  return tf.cast(tf.equal(tf.tensor2d(t, [n, 1], 'int32'), tf.reshape(tf.range(0, m, 1, 'int32'), [1, m])), 'float32');
+  const t = new Int32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    t[2 * i] = i;
+    t[2 * i + 1] = (i + shift) % m;
+  }
+  return tf.tensor2d(t, [n, 2], 'int32');
 }
 
 /**
@@ -47,9 +51,8 @@ function composed([logits, bias]: tf.Tensor[], { excludeDiagonal, targetShift }:
   const rowMax = tf.max(s, 1);
   const p = tf.softmax(s);
   const lse = tf.sub(rowMax, tf.log(tf.max(p, 1)));
-  const target = targetOneHot(n, m, targetShift);
-  // s ⊙ one-hot summed over the row picks s_i,target exactly.
-  const picked = target ? tf.sub(lse, tf.sum(tf.mul(s, target), 1)) : lse;
+  const target = targetIndices(n, m, targetShift);
+  const picked = target ? tf.sub(lse, tf.gatherND(s, target)) : lse;
   return [lse, p, picked];
 }
 

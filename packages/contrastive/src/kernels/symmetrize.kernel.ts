@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { defineFusedOp, fillKernelFunc } from '@tfjs-losses/core';
 import { symmetrizeHost } from './symmetrize.host';
-import { targetOneHot } from './row-softmax.kernel';
+import { targetIndices } from './row-softmax.kernel';
 
 /** Attributes of {@link symmetrizeOp}. */
 export interface SymmetrizeAttrs {
@@ -12,8 +12,9 @@ export interface SymmetrizeAttrs {
 /** Composed form (webgpu, and the oracle of the host kernels): M = g ⊙_rows (P − T), M + Mᵀ. */
 function composed([p, g]: tf.Tensor[], { targetShift }: SymmetrizeAttrs): tf.Tensor {
   const n = p.shape[0];
-  const target = targetOneHot(n, n, targetShift);
-  const q = target ? tf.sub(p, target) : p;
+  const target = targetIndices(n, n, targetShift);
+  // P − T: the target entries lowered by 1.
+  const q = target ? tf.tensorScatterUpdate(p, target, tf.sub(tf.gatherND(p, target), 1)) : p;
   const m = tf.mul(q, tf.reshape(g, [-1, 1]));
   return tf.add(m, tf.transpose(m));
 }
