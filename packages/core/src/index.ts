@@ -14,8 +14,30 @@ export { defineFusedOp, setFusedKernelsEnabled, withComposedOps, nestedTape } fr
 export type { FusedOp, FusedOpSpec, BackendKernels, ComposedImpl } from './kernels/fused';
 export { hostKernelFunc, fillKernelFunc } from './kernels/typed-array-kernel';
 export type { HostKernel, HostArray, HostOutput, HostBackendName, FillKernelSpec } from './kernels/typed-array-kernel';
-export { WORKGROUP_SIZE, dispatchFor, elementwiseLayout, WGSL_MAIN, WGSL_MATH } from './kernels/webgpu-program';
-export type { WebGPUProgram, ProgramUniforms, WebGPUBackendLike } from './kernels/webgpu-program';
+export { WORKGROUP_SIZE, dispatchFor, elementwiseLayout, elementwiseProgram, perUnitProgram, WGSL_MAIN, WGSL_MATH } from './kernels/webgpu-program';
+export type { WebGPUProgram, ProgramUniforms, WebGPUBackendLike, ProgramSpec } from './kernels/webgpu-program';
+export {
+  WASM_TYPE,
+  WASM_OP,
+  SIMD_OP,
+  UPPER_HALF_DOWN,
+  uleb128,
+  sleb128,
+  f32Bytes,
+  wasmVector,
+  wasmName,
+  wasm,
+  simd,
+  v128Load,
+  v128Store,
+  f32x4Splat,
+  loopUntil,
+  wasmModuleBytes,
+  wasmBackendMemory,
+  bindToWasmMemory,
+  instantiateOnBackendMemory,
+} from './kernels/wasm-simd';
+export type { WasmValueType, WasmFunction } from './kernels/wasm-simd';
 export { shareWasmIdentity, restoreWasmIdentity } from './kernels/wasm-identity';
 export { registerWasmUnsortedSegmentSum } from './kernels/wasm-unsorted-segment-sum';
 export { registerWasmConv2DBackpropFilter } from './kernels/wasm-conv2d-backprop-filter';

@@ -82,3 +82,49 @@ fn lossSign(d : f32) -> f32 {
   return d;
 }
 `;
+
+/** What a program built by {@link elementwiseProgram} or {@link perUnitProgram} runs. */
+export interface ProgramSpec {
+  /** Input buffer names, in the order the inputs are passed. */
+  variableNames: string[];
+  /** Identifies the compiled pipeline: include every value the code depends on. */
+  shaderKey: string;
+  /** The program's own uniforms as WGSL struct fields, e.g. `'gamma : f32, n : i32,'`. */
+  uniforms?: string;
+  /** The WGSL code after tfjs's header (built only when the pipeline is compiled if given as a function). */
+  userCode: string | (() => string);
+}
+
+function program(spec: ProgramSpec, layout: Omit<WebGPUProgram, 'variableNames' | 'shaderKey' | 'uniforms' | 'getUserCode'>): WebGPUProgram {
+  const { variableNames, shaderKey, uniforms, userCode } = spec;
+  return {
+    variableNames,
+    shaderKey,
+    ...layout,
+    ...(uniforms === undefined ? {} : { uniforms }),
+    getUserCode: typeof userCode === 'string' ? () => userCode : userCode,
+  };
+}
+
+/**
+ * A program with one invocation per element of `shape` (the output's shape):
+ * `uniforms.size` holds the element count, `main(index)` gets the flat index.
+ */
+export function elementwiseProgram(spec: ProgramSpec & { shape: number[] }): WebGPUProgram {
+  return program(spec, elementwiseLayout(spec.shape));
+}
+
+/**
+ * A program with one invocation per unit of work (a row, a sequence) and an
+ * output of `outputShape`: `main(index)` gets the unit's index and writes any
+ * of the output's elements; no `uniforms.size` (bound the index by an input's
+ * shape uniform).
+ */
+export function perUnitProgram(spec: ProgramSpec & { outputShape: number[]; units: number }): WebGPUProgram {
+  return program(spec, {
+    outputShape: spec.outputShape,
+    dispatchLayout: { x: spec.outputShape.map((_, i) => i) },
+    dispatch: dispatchFor(spec.units),
+    workgroupSize: WORKGROUP_SIZE,
+  });
+}
