@@ -1,6 +1,9 @@
+import { SIMD_OP, UPPER_HALF_DOWN, WASM_OP, WASM_TYPE, bindToWasmMemory, f32x4Splat, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
+import type { WasmFunction } from '@tfjs-losses/core';
+
 /*
- * A tiny WebAssembly module, assembled here byte by byte, with SIMD loops
- * for the mean-distance kernels on the wasm backend. It imports the wasm
+ * SIMD loops for the mean-distance kernels on the wasm backend, written with
+ * core's WebAssembly builder (wasm-simd.ts). The module imports the wasm
  * backend's own memory, so it reads the inputs and writes the gradients in
  * place in the tensors' heap storage (the views core's fillKernelFunc hands
  * over): no copies, four float32 lanes per instruction.
@@ -24,100 +27,25 @@ export interface SimdDistance {
 
 const KINDS: DistanceKind[] = ['l1', 'l2', 'smooth'];
 
-// Value types and opcodes (WebAssembly core spec 2.0 with fixed-width SIMD).
-const I32 = 0x7f;
-const F32 = 0x7d;
-const F64 = 0x7c;
-const V128 = 0x7b;
-const LOCAL_GET = 0x20;
-const LOCAL_SET = 0x21;
-const LOCAL_TEE = 0x22;
-const F32_CONST = 0x43;
-const I32_ADD = 0x6a;
-const I32_SHL = 0x74;
-const I32_GE_U = 0x4f;
-const F32_NEG = 0x8c;
-const F64_ADD = 0xa0;
-const SIMD = 0xfd;
+const { i32: I32, f32: F32, f64: F64, v128: V128 } = WASM_TYPE;
+const { get, set, tee } = wasm;
+const OP = SIMD_OP;
+const load = (ptr: number): number[] => [...get(ptr), ...v128Load()];
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function f32Bytes(x: number): number[] {
-  return [...new Uint8Array(Float32Array.of(x).buffer)];
-}
-
-const simd = (op: number, ...imm: number[]): number[] => [SIMD, ...uleb(op), ...imm];
-const get = (i: number): number[] => [LOCAL_GET, i];
-const set = (i: number): number[] => [LOCAL_SET, i];
-const tee = (i: number): number[] => [LOCAL_TEE, i];
-const load = (ptr: number): number[] => [...get(ptr), ...simd(0x00, 0, 0)];
-const splatF32 = (x: number): number[] => [F32_CONST, ...f32Bytes(x), ...simd(0x13)];
-const OP = {
-  f32x4Splat: 0x13,
-  f64x2ExtractLane: 0x21,
-  f32x4Lt: 0x43,
-  f32x4Gt: 0x44,
-  and: 0x4e,
-  or: 0x50,
-  bitselect: 0x52,
-  f64x2PromoteLow: 0x5f,
-  f32x4Abs: 0xe0,
-  f32x4Neg: 0xe1,
-  f32x4Sub: 0xe5,
-  f32x4Mul: 0xe6,
-  f32x4Div: 0xe7,
-  f32x4Min: 0xe8,
-  f32x4Max: 0xe9,
-  f64x2Add: 0xf0,
-  shuffle: 0x0d,
-  store: 0x0b,
-} as const;
-
-/** Bytes of a section: id, size, contents. */
-function section(id: number, contents: number[]): number[] {
-  return [id, ...uleb(contents.length), ...contents];
-}
-
-function vec(items: number[][]): number[] {
-  return [...uleb(items.length), ...items.flat()];
-}
-
-function name(s: string): number[] {
-  return vec([...s].map((c) => [c.charCodeAt(0)]));
-}
-
-/** A function body: local declarations (count, type) and code. */
-function body(locals: [number, number][], code: number[]): number[] {
-  const content = [...vec(locals.map(([n, t]) => [...uleb(n), t])), ...code, 0x0b];
-  return [...uleb(content.length), ...content];
-}
-
-/**
- * A loop over n4 groups: `block loop (br_if out when p >= end) step; p += 16 ... br 0 end end`.
- * `ptrs` are the pointer locals advanced by 16 bytes per group, the first one compared with `end`.
- */
+/** Loop over the groups: step, then every pointer in `ptrs` advances 16 bytes, until ptrs[0] reaches `end`. */
 function groupLoop(ptrs: number[], end: number, step: number[]): number[] {
-  const advance = ptrs.flatMap((p) => [...get(p), 0x41, 16, I32_ADD, ...set(p)]);
-  return [0x02, 0x40, 0x03, 0x40, ...get(ptrs[0]), ...get(end), I32_GE_U, 0x0d, 1, ...step, ...advance, 0x0c, 0, 0x0b, 0x0b];
+  const exit = [...get(ptrs[0]), ...get(end), WASM_OP.i32GeU];
+  return loopUntil(exit, [...step, ...ptrs.flatMap((p) => wasm.addTo(p, 16))]);
 }
 
 /** end = p + n4 * 16 */
 function endPointer(p: number, n4: number, end: number): number[] {
-  return [...get(p), ...get(n4), 0x41, 4, I32_SHL, I32_ADD, ...set(end)];
+  return [...get(p), ...get(n4), ...wasm.i32(4), WASM_OP.i32Shl, WASM_OP.i32Add, ...set(end)];
 }
 
 // sum_<kind>(pa i32 0, pb i32 1, n4 i32 2, beta f32 3) -> f64
 // locals: end i32 4, acc0 v128 5, acc1 v128 6, t v128 7, ad v128 8
-function sumBody(kind: DistanceKind): number[] {
+function sumFunction(kind: DistanceKind): WasmFunction {
   const [pa, pb, n4, beta, end, acc0, acc1, t, ad] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const diff = [...load(pa), ...load(pb), ...simd(OP.f32x4Sub)];
   let term: number[];
@@ -128,104 +56,83 @@ function sumBody(kind: DistanceKind): number[] {
     const betaV = [...get(beta), ...simd(OP.f32x4Splat)];
     term = [
       ...diff, ...simd(OP.f32x4Abs), ...set(ad),
-      ...splatF32(0.5), ...get(ad), ...simd(OP.f32x4Mul), ...get(ad), ...simd(OP.f32x4Mul), ...betaV, ...simd(OP.f32x4Div),
-      ...get(ad), ...get(beta), 0x43, ...f32Bytes(0.5), 0x94 /* f32.mul */, ...simd(OP.f32x4Splat), ...simd(OP.f32x4Sub),
+      ...f32x4Splat(0.5), ...get(ad), ...simd(OP.f32x4Mul), ...get(ad), ...simd(OP.f32x4Mul), ...betaV, ...simd(OP.f32x4Div),
+      ...get(ad), ...get(beta), ...wasm.f32(0.5), WASM_OP.f32Mul, ...simd(OP.f32x4Splat), ...simd(OP.f32x4Sub),
       ...get(ad), ...betaV, ...simd(OP.f32x4Lt),
-      ...simd(OP.bitselect),
+      ...simd(OP.v128Bitselect),
     ];
   }
-  const highToLow = simd(OP.shuffle, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
   const step = [
     ...term, ...set(t),
-    ...get(acc0), ...get(t), ...simd(OP.f64x2PromoteLow), ...simd(OP.f64x2Add), ...set(acc0),
-    ...get(acc1), ...get(t), ...get(t), ...highToLow, ...simd(OP.f64x2PromoteLow), ...simd(OP.f64x2Add), ...set(acc1),
+    ...get(acc0), ...get(t), ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...set(acc0),
+    ...get(acc1), ...get(t), ...get(t), ...UPPER_HALF_DOWN, ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...set(acc1),
   ];
   const code = [
     ...endPointer(pa, n4, end),
     ...groupLoop([pa, pb], end, step),
     ...get(acc0), ...get(acc1), ...simd(OP.f64x2Add), ...tee(acc0),
-    ...simd(OP.f64x2ExtractLane, 0), ...get(acc0), ...simd(OP.f64x2ExtractLane, 1), F64_ADD,
+    ...simd(OP.f64x2ExtractLane, 0), ...get(acc0), ...simd(OP.f64x2ExtractLane, 1), WASM_OP.f64Add,
   ];
-  return body([[1, I32], [4, V128]], code);
+  return { name: `sum_${kind}`, params: [I32, I32, I32, F32], results: [F64], locals: [I32, V128, V128, V128, V128], code };
 }
 
 // grad_<kind>(pa 0, pb 1, pda 2, pdb 3, n4 4, s f32 5, beta f32 6)
 // locals: end i32 7, d v128 8, g v128 9, sv v128 10, nsv v128 11, zero v128 12, betaV v128 13
-function gradBody(kind: DistanceKind): number[] {
+function gradFunction(kind: DistanceKind): WasmFunction {
   const [pa, pb, pda, pdb, n4, s, beta, end, d, g, sv, nsv, zero, betaV] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
   const diff = [...load(pa), ...load(pb), ...simd(OP.f32x4Sub)];
   let setup: number[];
   let grad: number[];
   if (kind === 'l1') {
     // (d > 0 ? s : 0) | (d < 0 ? -s : 0): bit masks, no branches; 0 at d = 0.
-    setup = [...get(s), ...simd(OP.f32x4Splat), ...set(sv), ...get(s), F32_NEG, ...simd(OP.f32x4Splat), ...set(nsv), ...splatF32(0), ...set(zero)];
+    setup = [...get(s), ...simd(OP.f32x4Splat), ...set(sv), ...get(s), WASM_OP.f32Neg, ...simd(OP.f32x4Splat), ...set(nsv), ...f32x4Splat(0), ...set(zero)];
     grad = [
       ...diff, ...set(d),
-      ...get(sv), ...get(d), ...get(zero), ...simd(OP.f32x4Gt), ...simd(OP.and),
-      ...get(nsv), ...get(d), ...get(zero), ...simd(OP.f32x4Lt), ...simd(OP.and),
-      ...simd(OP.or),
+      ...get(sv), ...get(d), ...get(zero), ...simd(OP.f32x4Gt), ...simd(OP.v128And),
+      ...get(nsv), ...get(d), ...get(zero), ...simd(OP.f32x4Lt), ...simd(OP.v128And),
+      ...simd(OP.v128Or),
     ];
   } else if (kind === 'l2') {
     // 2 d s, with 2 s splatted once.
-    setup = [...get(s), ...get(s), 0x92 /* f32.add */, ...simd(OP.f32x4Splat), ...set(sv)];
+    setup = [...get(s), ...get(s), WASM_OP.f32Add, ...simd(OP.f32x4Splat), ...set(sv)];
     grad = [...diff, ...get(sv), ...simd(OP.f32x4Mul)];
   } else {
     // clamp(d / beta, -1, 1) s
     setup = [...get(s), ...simd(OP.f32x4Splat), ...set(sv), ...get(beta), ...simd(OP.f32x4Splat), ...set(betaV)];
-    grad = [...diff, ...get(betaV), ...simd(OP.f32x4Div), ...splatF32(-1), ...simd(OP.f32x4Max), ...splatF32(1), ...simd(OP.f32x4Min), ...get(sv), ...simd(OP.f32x4Mul)];
+    grad = [...diff, ...get(betaV), ...simd(OP.f32x4Div), ...f32x4Splat(-1), ...simd(OP.f32x4Max), ...f32x4Splat(1), ...simd(OP.f32x4Min), ...get(sv), ...simd(OP.f32x4Mul)];
   }
   const step = [
     ...grad, ...set(g),
-    ...get(pda), ...get(g), ...simd(OP.store, 0, 0),
-    ...get(pdb), ...get(g), ...simd(OP.f32x4Neg), ...simd(OP.store, 0, 0),
+    ...get(pda), ...get(g), ...v128Store(),
+    ...get(pdb), ...get(g), ...simd(OP.f32x4Neg), ...v128Store(),
   ];
   const code = [...setup, ...endPointer(pa, n4, end), ...groupLoop([pa, pb, pda, pdb], end, step)];
-  return body([[1, I32], [6, V128]], code);
+  return { name: `grad_${kind}`, params: [I32, I32, I32, I32, I32, F32, F32], results: [], locals: [I32, V128, V128, V128, V128, V128, V128], code };
 }
 
 /** The module's bytes. */
 export function distanceModuleBytes(): Uint8Array<ArrayBuffer> {
-  const sumType = [0x60, ...vec([[I32], [I32], [I32], [F32]]), ...vec([[F64]])];
-  const gradType = [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [F32], [F32]]), ...vec([])];
-  const funcs = KINDS.flatMap((k) => [{ name: `sum_${k}`, type: 0, body: sumBody(k) }, { name: `grad_${k}`, type: 1, body: gradBody(k) }]);
-  const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([sumType, gradType])),
-    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x00]])),
-    ...section(3, vec(funcs.map((f) => uleb(f.type)))),
-    ...section(7, vec(funcs.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
-    ...section(10, vec(funcs.map((f) => f.body))),
-  ];
-  return new Uint8Array(bytes);
+  return wasmModuleBytes(KINDS.flatMap((k) => [sumFunction(k), gradFunction(k)]));
 }
 
-const instances = new WeakMap<WebAssembly.Memory, SimdDistance | null>();
+function bindDistance(exports: WebAssembly.Exports, memory: WebAssembly.Memory): SimdDistance {
+  const ex = exports as Record<string, (...args: number[]) => number>;
+  return {
+    get buffer() {
+      return memory.buffer;
+    },
+    sum: (kind, pa, pb, n4, beta) => ex[`sum_${kind}`](pa, pb, n4, beta),
+    grad: (kind, pa, pb, pda, pdb, n4, s, beta) => {
+      ex[`grad_${kind}`](pa, pb, pda, pdb, n4, s, beta);
+    },
+  };
+}
 
 /**
  * The SIMD loops bound to `memory` (one instance per memory), or null where
- * WebAssembly SIMD is unavailable or the memory is shared (a threaded
- * build): the callers then run their JavaScript loops.
+ * there is no memory, WebAssembly SIMD is unavailable or the memory is
+ * shared (a threaded build): the callers then run their JavaScript loops.
  */
-export function simdDistance(memory: WebAssembly.Memory): SimdDistance | null {
-  if (instances.has(memory)) return instances.get(memory) ?? null;
-  let result: SimdDistance | null = null;
-  try {
-    if (typeof SharedArrayBuffer === 'undefined' || !(memory.buffer instanceof SharedArrayBuffer)) {
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(distanceModuleBytes()), { env: { memory } });
-      const ex = instance.exports as Record<string, (...args: number[]) => number>;
-      result = {
-        get buffer() {
-          return memory.buffer;
-        },
-        sum: (kind, pa, pb, n4, beta) => ex[`sum_${kind}`](pa, pb, n4, beta),
-        grad: (kind, pa, pb, pda, pdb, n4, s, beta) => {
-          ex[`grad_${kind}`](pa, pb, pda, pdb, n4, s, beta);
-        },
-      };
-    }
-  } catch {
-    result = null;
-  }
-  instances.set(memory, result);
-  return result;
+export function simdDistance(memory: WebAssembly.Memory | null): SimdDistance | null {
+  return bindToWasmMemory(memory, distanceModuleBytes, bindDistance);
 }

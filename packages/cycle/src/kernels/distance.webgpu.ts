@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { WGSL_MAIN, WGSL_MATH, elementwiseLayout, type ProgramUniforms, type WebGPUBackendLike, type WebGPUProgram } from '@tfjs-losses/core';
+import { WGSL_MAIN, WGSL_MATH, elementwiseProgram, type ProgramUniforms, type WebGPUBackendLike, type WebGPUProgram } from '@tfjs-losses/core';
 import { distanceKind } from './distance.cpu';
 import type { DistanceKind } from './distance.simd';
 import type { MeanDistanceAttrs } from './mean-distance.kernel';
@@ -12,32 +12,15 @@ import type { MeanDistanceAttrs } from './mean-distance.kernel';
  * may keep a float32 tensor cast from int32 in an i32 buffer.
  */
 
-class DistanceGradProgram implements WebGPUProgram {
-  variableNames = ['aV', 'bV', 'dyV'];
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  size?: boolean;
-  uniforms = 'scale : f32, betaU : f32,';
-
-  constructor(
-    shape: number[],
-    private readonly kind: DistanceKind,
-  ) {
-    const layout = elementwiseLayout(shape);
-    this.outputShape = layout.outputShape;
-    this.dispatchLayout = layout.dispatchLayout;
-    this.dispatch = layout.dispatch;
-    this.workgroupSize = layout.workgroupSize;
-    this.size = layout.size;
-    this.shaderKey = `tfjsLossesCycleDistanceGrad_${kind}`;
-  }
-
-  getUserCode(): string {
-    const slope = this.kind === 'l1' ? 'lossSign(d)' : this.kind === 'l2' ? '2.0 * d' : 'clamp(d / uniforms.betaU, -1.0, 1.0)';
-    return `
+function distanceGradProgram(shape: number[], kind: DistanceKind): WebGPUProgram {
+  return elementwiseProgram({
+    shape,
+    variableNames: ['aV', 'bV', 'dyV'],
+    uniforms: 'scale : f32, betaU : f32,',
+    shaderKey: `tfjsLossesCycleDistanceGrad_${kind}`,
+    userCode: () => {
+      const slope = kind === 'l1' ? 'lossSign(d)' : kind === 'l2' ? '2.0 * d' : 'clamp(d / uniforms.betaU, -1.0, 1.0)';
+      return `
 ${WGSL_MATH}
 ${WGSL_MAIN} {
   if (index < uniforms.size) {
@@ -45,7 +28,8 @@ ${WGSL_MAIN} {
     setOutputAtIndex(index, ${slope} * (f32(dyV[0]) * uniforms.scale));
   }
 }`;
-  }
+    },
+  });
 }
 
 /** Gradient kernel: inputs a0, b0, a1, b1, ..., dy; outputs da0, db0, da1, db1, ... (a dispatch each). */
@@ -63,7 +47,7 @@ export const meanDistanceGradWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }
     const scale = a.weights[k] / Math.max(n, 1);
     const run = (sign: number) => {
       const uniforms: ProgramUniforms = [{ type: 'float32', data: [sign * scale] }, { type: 'float32', data: [a.beta] }];
-      return b.runWebGPUProgram(new DistanceGradProgram(x.shape, kind), [x, y, dy], 'float32', uniforms);
+      return b.runWebGPUProgram(distanceGradProgram(x.shape, kind), [x, y, dy], 'float32', uniforms);
     };
     outs.push(run(1), run(-1));
   }

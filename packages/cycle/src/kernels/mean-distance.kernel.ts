@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { accurateMean, defineFusedOp, fillKernelFunc, type BackendKernels, type FillKernelSpec } from '@tfjs-losses/core';
+import { accurateMean, defineFusedOp, fillKernelFunc, wasmBackendMemory, type BackendKernels, type FillKernelSpec } from '@tfjs-losses/core';
 import { meanDistanceFill, meanDistanceGradFill } from './distance.cpu';
 import { simdDistance, type SimdDistance } from './distance.simd';
 import { meanDistanceGradWebGPU } from './distance.webgpu';
@@ -94,21 +94,11 @@ function backwardIsRecorded(): boolean {
   return tf.engine().state.gradientDepth > 0;
 }
 
-/** The wasm backend's heap, where its tensors live (tfjs-backend-wasm 4.x keeps its exports in `wasm.asm`). */
-export function wasmMemory(): WebAssembly.Memory | null {
-  const backend = tf.findBackend('wasm') as unknown as { wasm?: { asm?: { memory?: unknown }; wasmExports?: { memory?: unknown } } } | null;
-  const memory = backend?.wasm?.asm?.memory ?? backend?.wasm?.wasmExports?.memory;
-  return typeof WebAssembly !== 'undefined' && memory instanceof WebAssembly.Memory ? memory : null;
-}
-
 /** cpu: the JavaScript loops; wasm: the SIMD loops of distance.simd.ts on the backend's heap (JavaScript if unavailable). */
 function hostKernels(spec: (simd: SimdDistance | null) => FillKernelSpec): BackendKernels {
   return {
     cpu: () => fillKernelFunc('cpu', spec(null)),
-    wasm: () => {
-      const memory = wasmMemory();
-      return fillKernelFunc('wasm', spec(memory ? simdDistance(memory) : null));
-    },
+    wasm: () => fillKernelFunc('wasm', spec(simdDistance(wasmBackendMemory()))),
   };
 }
 

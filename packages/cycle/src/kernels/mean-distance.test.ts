@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { withComposedOps } from '@tfjs-losses/core';
+import { wasmBackendMemory, withComposedOps } from '@tfjs-losses/core';
 import { expectClose, expectNoLeak, gradCheck, randomTensor, seededRandom } from '@tfjs-losses/test-utils';
 import { meanDistanceFill, meanDistanceGradFill } from './distance.cpu';
 import { simdDistance, type DistanceKind } from './distance.simd';
-import { meanDistance, meanDistance2, wasmMemory, type CycleDistance } from './mean-distance.kernel';
+import { meanDistance, meanDistance2, type CycleDistance } from './mean-distance.kernel';
 
 const OPTIONS: [CycleDistance, number][] = [['l1', 1], ['l2', 1], ['smoothL1', 0.5], ['smoothL1', 0]];
 
@@ -87,7 +87,7 @@ describe('SIMD distance loops (a module of its own memory)', () => {
 describe('mean-distance ops', () => {
   if (tf.getBackend() === 'wasm') {
     it('wasm runs the SIMD loops in the backend heap', () => {
-      const memory = wasmMemory();
+      const memory = wasmBackendMemory();
       expect(memory).not.toBeNull();
       expect(simdDistance(memory!)).not.toBeNull();
     });

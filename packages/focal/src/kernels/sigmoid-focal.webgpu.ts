@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { SigmoidFocalAttrs } from './sigmoid-focal.kernel';
-import { WGSL_MAIN, WGSL_MATH, elementwiseLayout, type ProgramUniforms, type WebGPUBackendLike, type WebGPUProgram } from '@tfjs-losses/core';
+import { WGSL_MAIN, WGSL_MATH, elementwiseProgram, type ProgramUniforms, type WebGPUBackendLike, type WebGPUProgram } from '@tfjs-losses/core';
 
 /*
  * Elementwise WGSL programs, one invocation per element, float32. Hard
@@ -51,38 +51,16 @@ fn focalTerms(x : f32, t : f32) -> FocalTerms {
 
 type Mode = 'forward' | 'dLogits' | 'dTargets';
 
-class SigmoidFocalProgram implements WebGPUProgram {
-  variableNames: string[];
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  size?: boolean;
-  uniforms = 'alpha : f32, gamma : f32,';
-
-  constructor(shape: number[], readonly mode: Mode, readonly scalarDy = false) {
-    this.variableNames = mode === 'forward' ? ['logits', 'targets'] : ['logits', 'targets', 'dy'];
-    this.shaderKey = `tfjsLossesSigmoidFocal_${mode}${scalarDy ? '_scalarDy' : ''}`;
-    ({
-      outputShape: this.outputShape,
-      dispatchLayout: this.dispatchLayout,
-      dispatch: this.dispatch,
-      workgroupSize: this.workgroupSize,
-      size: this.size,
-    } = elementwiseLayout(shape));
-  }
-
-  getUserCode(): string {
-    const body =
-      this.mode === 'forward'
-        ? `
+function sigmoidFocalProgram(shape: number[], mode: Mode, scalarDy = false): WebGPUProgram {
+  const body =
+    mode === 'forward'
+      ? `
     var loss = exp(uniforms.gamma * k.logm) * k.ce;
     if (uniforms.alpha >= 0.0) {
       loss = loss * (1.0 - uniforms.alpha + (2.0 * uniforms.alpha - 1.0) * t);
     }
     setOutputAtIndex(index, loss);`
-        : `
+      : `
     let w = exp(uniforms.gamma * k.logm);
     let gr = uniforms.gamma * k.r;
     var a = 1.0;
@@ -91,13 +69,18 @@ class SigmoidFocalProgram implements WebGPUProgram {
       slope = 2.0 * uniforms.alpha - 1.0;
       a = 1.0 - uniforms.alpha + slope * t;
     }
-    let g = f32(dy[${this.scalarDy ? '0' : 'index'}]);
+    let g = f32(dy[${scalarDy ? '0' : 'index'}]);
     ${
-      this.mode === 'dLogits'
+      mode === 'dLogits'
         ? 'setOutputAtIndex(index, a * w * (gr * k.p * k.q * (1.0 - 2.0 * t) + k.p - t) * g);'
         : 'setOutputAtIndex(index, w * (slope * k.ce + a * (gr * (k.q - k.p) - x)) * g);'
     }`;
-    return `
+  return elementwiseProgram({
+    shape,
+    variableNames: mode === 'forward' ? ['logits', 'targets'] : ['logits', 'targets', 'dy'],
+    uniforms: 'alpha : f32, gamma : f32,',
+    shaderKey: `tfjsLossesSigmoidFocal_${mode}${scalarDy ? '_scalarDy' : ''}`,
+    userCode: () => `
 ${COMMON}
 ${WGSL_MAIN} {
   if (index < uniforms.size) {
@@ -106,8 +89,8 @@ ${WGSL_MAIN} {
     let k = focalTerms(x, t);
     ${body}
   }
-}`;
-  }
+}`,
+  });
 }
 
 function uniformsOf(attrs: tf.NamedAttrMap): ProgramUniforms {
@@ -121,7 +104,7 @@ function uniformsOf(attrs: tf.NamedAttrMap): ProgramUniforms {
 /** Forward kernel: inputs logits, targets; output the per-element loss. */
 export const sigmoidFocalForwardWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { logits, targets } = inputs as { logits: tf.TensorInfo; targets: tf.TensorInfo };
-  const program = new SigmoidFocalProgram(logits.shape, 'forward');
+  const program = sigmoidFocalProgram(logits.shape, 'forward');
   return (backend as unknown as WebGPUBackendLike).runWebGPUProgram(program, [logits, targets], 'float32', uniformsOf(attrs ?? {}));
 };
 
@@ -133,7 +116,7 @@ export const sigmoidFocalBackwardWebGPU: tf.KernelFunc = ({ inputs, backend, att
   // dy is the loss's shape, or a scalar when it is the gradient of the sum.
   const scalarDy = dy.shape.length === 0 && logits.shape.length !== 0;
   return [
-    b.runWebGPUProgram(new SigmoidFocalProgram(logits.shape, 'dLogits', scalarDy), [logits, targets, dy], 'float32', u),
-    b.runWebGPUProgram(new SigmoidFocalProgram(logits.shape, 'dTargets', scalarDy), [logits, targets, dy], 'float32', u),
+    b.runWebGPUProgram(sigmoidFocalProgram(logits.shape, 'dLogits', scalarDy), [logits, targets, dy], 'float32', u),
+    b.runWebGPUProgram(sigmoidFocalProgram(logits.shape, 'dTargets', scalarDy), [logits, targets, dy], 'float32', u),
   ];
 };

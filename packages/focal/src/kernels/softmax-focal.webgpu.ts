@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { SoftmaxFocalAttrs } from './softmax-focal.kernel';
-import { WGSL_MAIN, WORKGROUP_SIZE, dispatchFor, type WebGPUBackendLike, type WebGPUProgram } from '@tfjs-losses/core';
+import { WGSL_MAIN, perUnitProgram, type WebGPUBackendLike, type WebGPUProgram } from '@tfjs-losses/core';
 
 /*
  * One invocation per row of logits [N, C], float32, the same row statistics
@@ -35,26 +35,10 @@ const ROW_STATS = `
   }
 `;
 
-class SoftmaxFocalProgram implements WebGPUProgram {
-  variableNames: string[];
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize = WORKGROUP_SIZE;
-  uniforms = 'gamma : f32,';
-
-  constructor(N: number, C: number, readonly backward: boolean) {
-    this.variableNames = backward ? ['logits', 'labels', 'alphas', 'dy'] : ['logits', 'labels', 'alphas'];
-    this.outputShape = backward ? [N, C] : [N];
-    this.shaderKey = `tfjsLossesSoftmaxFocal_${backward ? 'backward' : 'forward'}`;
-    this.dispatchLayout = { x: this.outputShape.map((_, i) => i) };
-    this.dispatch = dispatchFor(N);
-  }
-
-  getUserCode(): string {
-    const body = this.backward
-      ? `
+/** One invocation per row; the output is the loss [N] or d/dlogits [N, C]. */
+function softmaxFocalProgram(N: number, C: number, backward: boolean): WebGPUProgram {
+  const body = backward
+    ? `
   if (!valid) {
     for (var k = 0; k < C; k = k + 1) { setOutputAtIndex(base + k, 0.0); }
     return;
@@ -69,19 +53,25 @@ class SoftmaxFocalProgram implements WebGPUProgram {
       setOutputAtIndex(base + k, -gy * exp(f32(logits[base + k]) - lseOthers));
     }
   }`
-      : `
+    : `
   if (!valid) {
     setOutputAtIndex(index, 0.0);
     return;
   }
   setOutputAtIndex(index, -f32(alphas[y]) * exp(uniforms.gamma * log1mpt) * logpt);`;
-    return `
+  return perUnitProgram({
+    outputShape: backward ? [N, C] : [N],
+    units: N,
+    variableNames: backward ? ['logits', 'labels', 'alphas', 'dy'] : ['logits', 'labels', 'alphas'],
+    uniforms: 'gamma : f32,',
+    shaderKey: `tfjsLossesSoftmaxFocal_${backward ? 'backward' : 'forward'}`,
+    userCode: () => `
 ${WGSL_MAIN} {
   if (index >= uniforms.labelsShape) { return; }
   ${ROW_STATS}
   ${body}
-}`;
-  }
+}`,
+  });
 }
 
 function attrsOf(attrs: tf.NamedAttrMap | undefined): SoftmaxFocalAttrs {
@@ -92,7 +82,7 @@ function attrsOf(attrs: tf.NamedAttrMap | undefined): SoftmaxFocalAttrs {
 export const softmaxFocalForwardWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { logits, labels, alpha } = inputs as Record<string, tf.TensorInfo>;
   const [N, C] = logits.shape;
-  const program = new SoftmaxFocalProgram(N, C, false);
+  const program = softmaxFocalProgram(N, C, false);
   return (backend as unknown as WebGPUBackendLike).runWebGPUProgram(program, [logits, labels, alpha], 'float32', [
     { type: 'float32', data: [attrsOf(attrs).gamma] },
   ]);
@@ -102,7 +92,7 @@ export const softmaxFocalForwardWebGPU: tf.KernelFunc = ({ inputs, backend, attr
 export const softmaxFocalBackwardWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { logits, labels, alpha, dy } = inputs as Record<string, tf.TensorInfo>;
   const [N, C] = logits.shape;
-  const program = new SoftmaxFocalProgram(N, C, true);
+  const program = softmaxFocalProgram(N, C, true);
   return (backend as unknown as WebGPUBackendLike).runWebGPUProgram(program, [logits, labels, alpha, dy], 'float32', [
     { type: 'float32', data: [attrsOf(attrs).gamma] },
   ]);

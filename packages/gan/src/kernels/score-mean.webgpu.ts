@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { WGSL_MAIN, elementwiseLayout, type ProgramUniforms, type WebGPUBackendLike, type WebGPUProgram } from '@tfjs-losses/core';
+import { WGSL_MAIN, elementwiseProgram, type ProgramUniforms, type WebGPUBackendLike, type WebGPUProgram } from '@tfjs-losses/core';
 import type { ScoreMeanAttrs, ScorePairAttrs, ScoreTerm } from './score-mean.kernel';
 
 /*
@@ -11,45 +11,29 @@ import type { ScoreMeanAttrs, ScorePairAttrs, ScoreTerm } from './score-mean.ker
  * because WGSL reserves `target`.
  */
 
-class ScoreGradProgram implements WebGPUProgram {
-  variableNames = ['xV', 'dyV'];
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  size?: boolean;
-  uniforms = 'scale : f32, tgt : f32, coef : f32,';
-
-  constructor(
-    shape: number[],
-    private readonly term: ScoreTerm,
-  ) {
-    const layout = elementwiseLayout(shape);
-    this.outputShape = layout.outputShape;
-    this.dispatchLayout = layout.dispatchLayout;
-    this.dispatch = layout.dispatch;
-    this.workgroupSize = layout.workgroupSize;
-    this.size = layout.size;
-    this.shaderKey = `tfjsLossesGanScoreGrad_${term}`;
-  }
-
-  getUserCode(): string {
-    // 0 at the hinge, as PyTorch's relu gives.
-    const slope = {
-      square: 'x - uniforms.tgt',
-      hingeBelow: 'select(0.0, -1.0, x < 1.0)',
-      hingeAbove: 'select(0.0, 1.0, x > -1.0)',
-      linear: 'uniforms.coef',
-    }[this.term];
-    return `
+function scoreGradProgram(shape: number[], term: ScoreTerm): WebGPUProgram {
+  return elementwiseProgram({
+    shape,
+    variableNames: ['xV', 'dyV'],
+    uniforms: 'scale : f32, tgt : f32, coef : f32,',
+    shaderKey: `tfjsLossesGanScoreGrad_${term}`,
+    userCode: () => {
+      // 0 at the hinge, as PyTorch's relu gives.
+      const slope = {
+        square: 'x - uniforms.tgt',
+        hingeBelow: 'select(0.0, -1.0, x < 1.0)',
+        hingeAbove: 'select(0.0, 1.0, x > -1.0)',
+        linear: 'uniforms.coef',
+      }[term];
+      return `
 ${WGSL_MAIN} {
   if (index < uniforms.size) {
     let x = f32(xV[index]);
     setOutputAtIndex(index, (${slope}) * (f32(dyV[0]) * uniforms.scale));
   }
 }`;
-  }
+    },
+  });
 }
 
 function runTerm(backend: WebGPUBackendLike, x: tf.TensorInfo, dy: tf.TensorInfo, term: ScoreTerm, target: number, coef: number, sum: boolean): tf.TensorInfo {
@@ -59,7 +43,7 @@ function runTerm(backend: WebGPUBackendLike, x: tf.TensorInfo, dy: tf.TensorInfo
     { type: 'float32', data: [target] },
     { type: 'float32', data: [coef] },
   ];
-  return backend.runWebGPUProgram(new ScoreGradProgram(x.shape, term), [x, dy], 'float32', uniforms);
+  return backend.runWebGPUProgram(scoreGradProgram(x.shape, term), [x, dy], 'float32', uniforms);
 }
 
 /** Gradient kernel of one term: inputs x, dy; output dx. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineFusedOp, fillKernelFunc } from '@tfjs-losses/core';
+import { defineFusedOp, fillKernelFunc, wasmBackendMemory } from '@tfjs-losses/core';
 import { balancedL1Forward, balancedL1Grad, balancedL1SlopeGrad, balancedL1SlopeGradWasm, balancedL1Sum } from './balanced-l1.cpu';
-import { smoothL1Simd, wasmBackendMemory } from './smooth-l1.simd';
+import { smoothL1Simd } from './smooth-l1.simd';
 import type { BalancedL1Attrs } from './balanced-l1.constants';
 import { balancedL1ForwardWebGPU, balancedL1GradWebGPU } from './balanced-l1.webgpu';
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { accurateMean, accurateSum, defineFusedOp, fillKernelFunc, type FillKernelSpec } from '@tfjs-losses/core';
-import { smoothL1Simd, wasmBackendMemory, type SmoothL1Simd } from './smooth-l1.simd';
+import { accurateMean, accurateSum, defineFusedOp, fillKernelFunc, wasmBackendMemory, type FillKernelSpec } from '@tfjs-losses/core';
+import { smoothL1Simd, type SmoothL1Simd } from './smooth-l1.simd';
 
 /*
  * One training update of the self-adjusting loss's statistics: pred and target

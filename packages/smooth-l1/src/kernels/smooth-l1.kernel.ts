@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineFusedOp, fillKernelFunc } from '@tfjs-losses/core';
+import { defineFusedOp, fillKernelFunc, wasmBackendMemory } from '@tfjs-losses/core';
 import { smoothL1Forward, smoothL1Grad, smoothL1Sum } from './smooth-l1.cpu';
-import { smoothL1Simd, wasmBackendMemory } from './smooth-l1.simd';
+import { smoothL1Simd } from './smooth-l1.simd';
 import { smoothL1GradWasm, smoothL1SumWasm } from './smooth-l1.wasm';
 import { smoothL1ForwardWebGPU, smoothL1GradWebGPU } from './smooth-l1.webgpu';
 
