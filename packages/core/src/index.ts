@@ -14,6 +14,7 @@ export { defineFusedOp, setFusedKernelsEnabled, withComposedOps, nestedTape } fr
 export type { FusedOp, FusedOpSpec, BackendKernels, ComposedImpl } from './kernels/fused';
 export { hostKernelFunc, fillKernelFunc } from './kernels/typed-array-kernel';
 export type { HostKernel, HostArray, HostOutput, HostBackendName, FillKernelSpec } from './kernels/typed-array-kernel';
+export { expF64, log1pF64 } from './kernels/fast-math';
 export { WORKGROUP_SIZE, dispatchFor, elementwiseLayout, elementwiseProgram, perUnitProgram, WGSL_MAIN, WGSL_MATH } from './kernels/webgpu-program';
 export type { WebGPUProgram, ProgramUniforms, WebGPUBackendLike, ProgramSpec } from './kernels/webgpu-program';
 export {

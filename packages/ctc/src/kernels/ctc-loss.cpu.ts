@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { expF64 } from '@tfjs-losses/core';
 import type { CtcKernelAttrs } from './ctc-loss.kernel';
 
 const NEG_INF = -Infinity;
@@ -19,38 +20,6 @@ const SAFE = 1e-250;
  * multiplies would be too small to keep their digits).
  */
 const BIG = 1e200;
-
-// exp(d) = 2^(k / 64) * exp(r) with k = round(d * 64 / ln 2), |r| <= ln 2 / 128:
-// a table of 2^(j / 64) and of powers of two, and exp(r) by its Taylor series
-// to r^5 (remainder below 4e-17 relative). Within 2 units in the last place
-// of float64 (tested against Math.exp), and about twice as fast in V8, which
-// calls out to C for Math.exp. The softmax takes one per logit.
-const EXP_FRAC = new Float64Array(64);
-for (let j = 0; j < 64; j++) EXP_FRAC[j] = Math.pow(2, j / 64);
-/** POW2[i] = 2^(i - 1022), exact, for i in [0, 2045]. */
-const POW2 = new Float64Array(2046);
-POW2[1022] = 1;
-for (let i = 1023; i < 2046; i++) POW2[i] = POW2[i - 1] * 2;
-for (let i = 1021; i >= 0; i--) POW2[i] = POW2[i + 1] / 2;
-const STEPS_PER_LN = 64 / Math.LN2;
-/** ln 2 / 64 in two parts: HI has 34 significant bits, so k * HI is exact for |k| < 2^19. */
-const STEP_HI = Math.floor((Math.LN2 / 64) * 2 ** 40) / 2 ** 40;
-/** The rest of ln 2 / 64, with the part of ln 2 that Math.LN2 rounds away (2.3190468138462996e-17). */
-const STEP_LO = Math.LN2 / 64 - STEP_HI + 2.3190468138462996e-17 / 64;
-const C2 = 1 / 2;
-const C3 = 1 / 6;
-const C4 = 1 / 24;
-const C5 = 1 / 120;
-
-/** exp(d) to float64 accuracy (see above); Math.exp outside (-700, 700) and for NaN. */
-export function expAccurate(d: number): number {
-  if (!(d > -700 && d < 700)) return Math.exp(d);
-  const kd = Math.floor(d * STEPS_PER_LN + 0.5);
-  const k = kd | 0;
-  const r = d - kd * STEP_HI - kd * STEP_LO;
-  const p = 1 + r * (1 + r * (C2 + r * (C3 + r * (C4 + r * C5))));
-  return EXP_FRAC[k & 63] * p * POW2[(k >> 6) + 1022];
-}
 
 /** log(exp(a) + exp(b)), exact at -Infinity. */
 function lse2(a: number, b: number): number {
@@ -83,9 +52,9 @@ function lse3(a: number, b: number, c: number): number {
   const db = b - m;
   const dc = c - m;
   let sum = 0;
-  if (da > NEGLIGIBLE) sum += expAccurate(da);
-  if (db > NEGLIGIBLE) sum += expAccurate(db);
-  if (dc > NEGLIGIBLE) sum += expAccurate(dc);
+  if (da > NEGLIGIBLE) sum += expF64(da);
+  if (db > NEGLIGIBLE) sum += expF64(db);
+  if (dc > NEGLIGIBLE) sum += expF64(dc);
   return m + Math.log(sum);
 }
 
@@ -161,7 +130,7 @@ function sample(
     for (let c = 0; c < C; c++) if (x[o + c] > m) m = x[o + c];
     let sum = 0;
     for (let c = 0; c < C; c++) {
-      const e = expAccurate(x[o + c] - m);
+      const e = expF64(x[o + c] - m);
       probs[pr + c] = e;
       sum += e;
     }
@@ -370,7 +339,7 @@ function alphaRowCareful(
     const l1 = logOf(buf, prev + s - 1, prev + lgShift + s - 1, M);
     const l2 = skip[s] !== 0 ? logOf(buf, prev + s - 2, prev + lgShift + s - 2, M) : NEG_INF;
     const lv = x[xo + ext[s]] - lseT + lse3(l0, l1, l2);
-    const e = lv - Mt > LOG_TINY ? expAccurate(lv - Mt) : 0;
+    const e = lv - Mt > LOG_TINY ? expF64(lv - Mt) : 0;
     if (e > TINY) {
       buf[row + s] = e;
       if (e > mx) mx = e;
@@ -503,7 +472,7 @@ function betaRowCareful(buf: Float64Array, c: CarefulBeta, occ: Float64Array, mx
         lw = lse3(l0, l1, l2);
       }
       const lv = x[xo + k] - lseT + lw;
-      const e = lv - Mt > LOG_TINY ? expAccurate(lv - Mt) : 0;
+      const e = lv - Mt > LOG_TINY ? expF64(lv - Mt) : 0;
       if (e > TINY) {
         buf[row + s] = e;
         if (e > mx) mx = e;
@@ -527,7 +496,7 @@ function logOf(buf: Float64Array, qi: number, li: number, M: number): number {
 /** exp(log alpha + log beta-before-emission + loss), 0 at log 0. */
 function occupation(logAlpha: number, logW: number, nll: number): number {
   const e = logAlpha + logW + nll;
-  if (e > LOG_ZERO) return expAccurate(e);
+  if (e > LOG_ZERO) return expF64(e);
   return Number.isNaN(e) ? NaN : 0;
 }
 

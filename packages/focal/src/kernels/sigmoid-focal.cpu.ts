@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { expF64, log1pUnit } from './fast-math';
+import { expF64, log1pF64 } from '@tfjs-losses/core';
 
 /*
  * Typed-array kernels (cpu and wasm backends, through core's fillKernelFunc:
@@ -59,7 +59,7 @@ function focalPass(
     const b = (x < 0) as unknown as number | 0;
     const e = expF64(-Math.abs(x));
     const inv = 1 / (1 + e);
-    const l = log1pUnit(e);
+    const l = log1pF64(e);
     const p = inv * (b * e + (1 - b));
     const q = inv * ((1 - b) * e + b);
     const spPos = (1 - b) * x + l;

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { expF64, log1pUnit } from './fast-math';
+import { expF64, log1pF64 } from '@tfjs-losses/core';
 
 /*
  * Typed-array kernels (cpu and wasm backends, through core's fillKernelFunc),
@@ -84,7 +84,7 @@ function softmaxFocalPass(
     }
     // L = log((1 - p_y) / p_y); softplus(L) = max(L, 0) + log1p(exp(-|L|)).
     const L = Math.log(so) + (r - zy);
-    const sp = (L > 0 ? L : 0) + log1pUnit(expF64(-Math.abs(L)));
+    const sp = (L > 0 ? L : 0) + log1pF64(expF64(-Math.abs(L)));
     const logpt = -sp;
     const log1mpt = L - sp;
     const oneMinusP = expF64(log1mpt);

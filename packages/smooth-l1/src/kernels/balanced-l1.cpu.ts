@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { FillKernelSpec } from '@tfjs-losses/core';
+import { log1pF64, type FillKernelSpec } from '@tfjs-losses/core';
 import { balancedL1Constants, type BalancedL1Attrs } from './balanced-l1.constants';
 import type { SmoothL1Simd } from './smooth-l1.simd';
 
@@ -15,45 +15,12 @@ import type { SmoothL1Simd } from './smooth-l1.simd';
  * beyond). Branches are blended with m = +(x < β) as in smooth-l1.cpu.ts;
  * float64 arithmetic, rounded once when stored.
  *
- * The time goes into log1p: V8's Math.log1p is a call into C (about 20 ns
- * here), so the loops use {@link log1pTable} below, inlined by V8. Near
- * q = 0 the loss is a difference of nearly equal terms, so log1p must be
- * accurate to the last float64 bits, not just to float32: the table version
- * is within 5e-16 of Math.log1p (checked by a test).
+ * The time goes into log1p: V8's Math.log1p is a call into C, so the loops
+ * use core's table-driven {@link log1pF64}, inlined by V8. Near q = 0 the
+ * loss is a difference of nearly equal terms, so log1p must be accurate to
+ * the last float64 bits, not just to float32: log1pF64 is within 2 units in
+ * the last place of Math.log1p for every argument (tested in core).
  */
-
-/** 2^-k for k = 0..31. */
-const POW2_NEG = Float64Array.from({ length: 32 }, (_, k) => 2 ** -k);
-/** log(1 + j/32) for j = 0..31 (Math.log1p, correctly rounded or nearly). */
-const LOG_TABLE = Float64Array.from({ length: 32 }, (_, j) => Math.log1p(j / 32));
-
-/** Largest u {@link log1pTable} takes: 1 + u must fit an int32 for the exponent. */
-export const LOG1P_TABLE_MAX = 2 ** 30;
-
-/**
- * log(1 + u) for 0 <= u < 2^30 (NaN gives NaN). With v = 1 + u rounded and
- * e = u − (v − 1) its rounding error (exact), v = 2^k m with m in [1, 2)
- * (k from Math.clz32, an instruction), then m = c (1 + r) with c = 1 + j/32
- * the table point below m:
- *
- *   log1p(u) = k ln 2 + log(c) + 2 atanh(s),  s = (m − c + e 2^-k) / (m + c)
- *
- * |s| < 1/64, so atanh's series to s^9 is exact to float64 rounding. For
- * small u (k = 0, j = 0, c = 1) the result is 2 atanh((u)/(2 + u)) with no
- * cancellation.
- */
-export function log1pTable(u: number): number {
-  const v = 1 + u;
-  const e = u - (v - 1);
-  const k = 31 - Math.clz32((v | 0) | 1);
-  const scale = POW2_NEG[k];
-  const m = v * scale;
-  const j = ((m - 1) * 32) | 0;
-  const c = 1 + j * 0.03125;
-  const s = (m - c + e * scale) / (m + c);
-  const z = s * s;
-  return k * Math.LN2 + LOG_TABLE[j] + s * (2 + z * (2 / 3 + z * (2 / 5 + z * (2 / 7 + z * (2 / 9)))));
-}
 
 interface Prepared {
   alpha: number;
@@ -63,24 +30,22 @@ interface Prepared {
   invB: number;
   /** b / β: log1p's argument is q · bOverBeta. */
   bOverBeta: number;
-  /** Whether every log1p argument (at most b) fits {@link log1pTable}. */
-  tableLog: boolean;
 }
 
 function prepare(attrs: tf.NamedAttrMap): Prepared {
   const { alpha, gamma, beta } = attrs as unknown as BalancedL1Attrs;
   const { b, invB } = balancedL1Constants(alpha, gamma, beta);
-  return { alpha, gamma, beta, b, invB, bOverBeta: b / beta, tableLog: b < LOG1P_TABLE_MAX };
+  return { alpha, gamma, beta, b, invB, bOverBeta: b / beta };
 }
 
-/** Loss at x = |d| with Math.log1p (the rare paths: non-finite x, huge b). */
+/** Loss at x = |d| with Math.log1p (the rare path: non-finite x). */
 function lossAt(x: number, k: Prepared): number {
   if (!(x < Infinity)) return k.gamma * x;
   const q = x < k.beta ? x : k.beta;
   return k.alpha * ((q + k.invB) * Math.log1p(q * k.bOverBeta) - q) + k.gamma * (x - q);
 }
 
-/** d loss / d pred at d with Math.log1p (the rare paths). */
+/** d loss / d pred at d with Math.log1p (the rare path: non-finite x). */
 function slopeAt(d: number, k: Prepared): number {
   const x = Math.abs(d);
   if (!(x < k.beta)) return Math.sign(d) * k.gamma;
@@ -97,7 +62,7 @@ function sumTable(p: Float32Array, t: Float32Array, k: Prepared): number {
     const x = Math.abs(p[i] - t[i]);
     const m = +(x < beta);
     const q = m * x + (1 - m) * beta;
-    s += alpha * ((q + invB) * log1pTable(q * bOverBeta) - q) + gamma * (x - q);
+    s += alpha * ((q + invB) * log1pF64(q * bOverBeta) - q) + gamma * (x - q);
   }
   return s;
 }
@@ -115,7 +80,7 @@ function sumSlopeTable(p: Float32Array, t: Float32Array, k: Prepared, slope: Flo
     const x = Math.abs(d);
     const m = +(x < beta);
     const q = m * x + (1 - m) * beta;
-    const l = log1pTable(q * bOverBeta);
+    const l = log1pF64(q * bOverBeta);
     s += alpha * ((q + invB) * l - q) + gamma * (x - q);
     const bq = b * q;
     const inner = alpha * l + (alpha * (bq + 1)) / (bq + beta) - alpha;
@@ -133,33 +98,33 @@ function sumExact(p: Float32Array, t: Float32Array, k: Prepared, slope: Float32A
 }
 
 function lossEach(p: Float32Array, t: Float32Array, k: Prepared, out: Float32Array): void {
-  const { alpha, gamma, beta, invB, bOverBeta, tableLog } = k;
+  const { alpha, gamma, beta, invB, bOverBeta } = k;
   const n = p.length;
   for (let i = 0; i < n; i++) {
     const x = Math.abs(p[i] - t[i]);
-    if (!tableLog || !(x < Infinity)) out[i] = lossAt(x, k);
+    if (!(x < Infinity)) out[i] = lossAt(x, k);
     else {
       const m = +(x < beta);
       const q = m * x + (1 - m) * beta;
-      out[i] = alpha * ((q + invB) * log1pTable(q * bOverBeta) - q) + gamma * (x - q);
+      out[i] = alpha * ((q + invB) * log1pF64(q * bOverBeta) - q) + gamma * (x - q);
     }
   }
 }
 
 function grad(dy: Float32Array, p: Float32Array, t: Float32Array, k: Prepared, dPred: Float32Array, dTarget: Float32Array): void {
-  const { alpha, gamma, beta, b, bOverBeta, tableLog } = k;
+  const { alpha, gamma, beta, b, bOverBeta } = k;
   const dyStep = dy.length === 1 ? 0 : 1;
   const n = p.length;
   for (let i = 0, l = 0; i < n; i++, l += dyStep) {
     const d = p[i] - t[i];
     const x = Math.abs(d);
     let g: number;
-    if (!tableLog || !(x < Infinity)) g = slopeAt(d, k);
+    if (!(x < Infinity)) g = slopeAt(d, k);
     else {
       const m = +(x < beta);
       const q = m * x + (1 - m) * beta;
       const bq = b * q;
-      const inner = alpha * log1pTable(q * bOverBeta) + (alpha * (bq + 1)) / (bq + beta) - alpha;
+      const inner = alpha * log1pF64(q * bOverBeta) + (alpha * (bq + 1)) / (bq + beta) - alpha;
       g = (+(d > 0) - +(d < 0)) * (m * inner + (1 - m) * gamma);
     }
     const v = dy[l] * g;
@@ -190,8 +155,7 @@ export const balancedL1Sum: FillKernelSpec = {
     const p = f32(pIn);
     const t = f32(tIn);
     const slope = slopeOut as Float32Array;
-    let s = NaN;
-    if (k.tableLog) s = slope.length > 0 ? sumSlopeTable(p, t, k, slope) : sumTable(p, t, k);
+    let s = slope.length > 0 ? sumSlopeTable(p, t, k, slope) : sumTable(p, t, k);
     if (!Number.isFinite(s)) s = sumExact(p, t, k, slope);
     out[0] = s / (attrs.divisor as number);
   },
