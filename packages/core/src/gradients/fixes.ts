@@ -117,38 +117,6 @@ function recomputingGradients(): void {
   });
 }
 
-/**
- * Runs `fn` with the gradient tape off. For values whose derivative is zero
- * wherever it exists (masks, signs): recording them only makes a
- * higher-order backward pass push zeros through every op below them.
- * tfjs has no public stopGradient; the engine records a kernel only while
- * `state.gradientDepth > 0` (tfjs-core 4.22 `Engine.isTapeOn`).
- */
-function offTape<T>(fn: () => T): T {
-  const state = tf.engine().state as unknown as { gradientDepth: number };
-  const depth = state.gradientDepth;
-  state.gradientDepth = 0;
-  try {
-    return fn();
-  } finally {
-    state.gradientDepth = depth;
-  }
-}
-
-/**
- * Relu: dy times the step mask of x, the mask computed off the tape. Values
- * are tfjs's; in a second-order gradient (a WGAN-GP penalty through a ReLU
- * critic) tfjs's recorded mask sent a zero gradient back through the layer
- * below: a whole wasted matMul per ReLU layer.
- */
-function reluGradient(): void {
-  setGradient({
-    kernelName: 'Relu',
-    inputsToSave: ['x'],
-    gradFunc: (dy, [x]) => ({ x: () => tf.mul(dy as tf.Tensor, offTape(() => tf.cast(tf.step(x), 'float32'))) }),
-  });
-}
-
 /** TopK: the values' gradient flows back to the positions they came from. */
 function topKGradient(): void {
   setGradient({
@@ -179,7 +147,6 @@ export function applyGradientFixes(): void {
   applied = true;
   zeroGradients();
   recomputingGradients();
-  reluGradient();
   topKGradient();
   secondOrderGradients();
 }

@@ -25,6 +25,13 @@ export interface FusedOpSpec<A extends object> {
   gradient?: (dys: tf.Tensor[], saved: tf.Tensor[], attrs: A) => (tf.Tensor | undefined)[];
   /** Which outputs the gradient needs besides the inputs. */
   saveOutputs?: boolean[];
+  /**
+   * True when `gradient` is built from differentiable ops (ops with
+   * gradients of their own, fused or not), so that a gradient of the
+   * gradient is right: then the fused kernel also runs under nested
+   * gradient tapes. By default it does not: there the composed ops run.
+   */
+  higherOrder?: boolean;
 }
 
 let fusedEnabled = true;
@@ -75,7 +82,8 @@ export interface FusedOp<A extends object> {
  * enabled) the op runs it through `tf.engine().runKernel` with the given
  * gradient; elsewhere it runs `composed`, differentiated by tfjs. Under
  * nested gradient tapes (a gradient that will itself be differentiated) it
- * also runs `composed`, so higher-order gradients are tfjs's own.
+ * also runs `composed`, so higher-order gradients are tfjs's own, unless
+ * the spec declares `higherOrder`.
  */
 export function defineFusedOp<A extends object>(spec: FusedOpSpec<A>): FusedOp<A> {
   const registered = new Set<string>();
@@ -118,7 +126,7 @@ export function defineFusedOp<A extends object>(spec: FusedOpSpec<A>): FusedOp<A
 
   const op = ((inputs: tf.Tensor[], attrs: A): tf.Tensor[] => {
     const backendName = tf.getBackend();
-    if (fusedEnabled && !nestedTape() && ensure(backendName)) {
+    if (fusedEnabled && (spec.higherOrder || !nestedTape()) && ensure(backendName)) {
       const named: Record<string, tf.Tensor> = {};
       spec.inputNames.forEach((n, i) => (named[n] = inputs[i]));
       const out = tf.engine().runKernel(spec.kernelName, named, attrs as unknown as tf.NamedAttrMap);
@@ -128,6 +136,6 @@ export function defineFusedOp<A extends object>(spec: FusedOpSpec<A>): FusedOp<A
     return Array.isArray(out) ? out : [out];
   }) as FusedOp<A>;
   Object.defineProperty(op, 'kernelName', { value: spec.kernelName });
-  op.isFused = () => fusedEnabled && !nestedTape() && spec.kernels[tf.getBackend() as keyof BackendKernels] !== undefined;
+  op.isFused = () => fusedEnabled && (spec.higherOrder === true || !nestedTape()) && spec.kernels[tf.getBackend() as keyof BackendKernels] !== undefined;
   return op;
 }

@@ -33,6 +33,8 @@ function slopeTerms(d: tf.Tensor, { alpha, gamma, beta }: BalancedL1Attrs) {
 /** Gradient kernel: (dy, pred, target) → (d/dpred, d/dtarget) of sum(dy · loss). */
 export const balancedL1GradOp = defineFusedOp<BalancedL1Attrs>({
   kernelName: 'TfjsLossesBalancedL1Grad',
+  // Its gradient is made of ops with gradients: second order stays fused (PyTorch's value at ties).
+  higherOrder: true,
   inputNames: ['dy', 'pred', 'target'],
   kernels: {
     cpu: () => fillKernelFunc('cpu', balancedL1Grad),
@@ -55,6 +57,8 @@ export const balancedL1GradOp = defineFusedOp<BalancedL1Attrs>({
 /** Loss kernel: (pred, target) → per-element loss, with the gradient kernel as its gradient. */
 export const balancedL1Op = defineFusedOp<BalancedL1Attrs>({
   kernelName: 'TfjsLossesBalancedL1',
+  // Its gradient is made of ops with gradients: second order stays fused (PyTorch's value at ties).
+  higherOrder: true,
   inputNames: ['pred', 'target'],
   kernels: {
     cpu: () => fillKernelFunc('cpu', balancedL1Forward),
@@ -84,6 +88,8 @@ export const balancedL1Op = defineFusedOp<BalancedL1Attrs>({
  */
 export const balancedL1SlopeGradOp = defineFusedOp<BalancedL1Attrs>({
   kernelName: 'TfjsLossesBalancedL1SlopeGrad',
+  // Its gradient is made of ops with gradients: second order stays fused (PyTorch's value at ties).
+  higherOrder: true,
   inputNames: ['dy', 'slope', 'pred', 'target'],
   kernels: {
     cpu: () => fillKernelFunc('cpu', balancedL1SlopeGrad),
@@ -123,6 +129,8 @@ export interface BalancedL1SumAttrs extends BalancedL1Attrs {
  */
 export const balancedL1SumOp = defineFusedOp<BalancedL1SumAttrs>({
   kernelName: 'TfjsLossesBalancedL1Sum',
+  // Its gradient is made of ops with gradients: second order stays fused (PyTorch's value at ties).
+  higherOrder: true,
   inputNames: ['pred', 'target'],
   kernels: {
     cpu: () => fillKernelFunc('cpu', balancedL1Sum),

@@ -32,6 +32,8 @@ function slopes(d: tf.Tensor, beta: tf.Tensor): { inside: tf.Tensor; g: tf.Tenso
 /** Gradient kernel: (dy, pred, target, beta) → (d/dpred, d/dtarget) of sum(dy · loss). */
 export const smoothL1GradOp = defineFusedOp<Record<string, never>>({
   kernelName: 'TfjsLossesSmoothL1Grad',
+  // Its gradient is made of ops with gradients: second order stays fused (PyTorch's value at ties).
+  higherOrder: true,
   inputNames: ['dy', 'pred', 'target', 'beta'],
   kernels: {
     cpu: () => fillKernelFunc('cpu', smoothL1Grad),
@@ -58,6 +60,8 @@ export const smoothL1GradOp = defineFusedOp<Record<string, never>>({
 /** Loss kernel: (pred, target, beta) → per-element loss, with the gradient kernel as its gradient. */
 export const smoothL1Op = defineFusedOp<Record<string, never>>({
   kernelName: 'TfjsLossesSmoothL1',
+  // Its gradient is made of ops with gradients: second order stays fused (PyTorch's value at ties).
+  higherOrder: true,
   inputNames: ['pred', 'target', 'beta'],
   kernels: {
     cpu: () => fillKernelFunc('cpu', smoothL1Forward),
@@ -93,6 +97,8 @@ export interface SmoothL1SumAttrs {
  */
 export const smoothL1SumOp = defineFusedOp<SmoothL1SumAttrs>({
   kernelName: 'TfjsLossesSmoothL1Sum',
+  // Its gradient is made of ops with gradients: second order stays fused (PyTorch's value at ties).
+  higherOrder: true,
   inputNames: ['pred', 'target', 'beta'],
   kernels: {
     cpu: () => fillKernelFunc('cpu', smoothL1Sum),
