@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { accurateSum, defineFusedOp, fillKernelFunc, type FillKernelSpec } from '@tfjs-losses/core';
+import { accurateSum, defineFusedOp, fillKernelFunc, wasmBackendMemory, type FillKernelSpec } from '@tfjs-losses/core';
 import { defineCarriedGradOp } from './carried-grad';
 import { softmaxFocalBackwardFill, softmaxFocalForwardFill, softmaxFocalSumFill } from './softmax-focal.cpu';
+import { softmaxFocalSimd } from './softmax-focal.simd';
+import { softmaxFocalSumWasm } from './softmax-focal.wasm';
 import { softmaxFocalBackwardWebGPU, softmaxFocalForwardWebGPU } from './softmax-focal.webgpu';
 import { LOG_ZERO, oneHotFloat } from './stable';
 
@@ -133,7 +135,8 @@ export const softmaxFocalSumOp = defineCarriedGradOp<SoftmaxFocalSumAttrs>({
   gradOutputs: [1, 0, 0],
   kernels: {
     cpu: () => fillKernelFunc('cpu', sumSpec),
-    wasm: () => fillKernelFunc('wasm', sumSpec),
+    // the SIMD loops of softmax-focal.simd.ts where WebAssembly SIMD runs on the backend's memory
+    wasm: () => fillKernelFunc('wasm', softmaxFocalSumWasm(sumSpec, softmaxFocalSimd(wasmBackendMemory()))),
   },
   // labels [N] and alpha [C] from the kept gradient [N, C]
   zeroShape: (i, [grad]) => [grad.shape[i - 1]],
