@@ -9,7 +9,7 @@ export type { ReduceOptions } from './reduce';
 export { setupBackend } from './backend';
 export type { BackendName, BackendReport, SetupBackendOptions } from './backend';
 export { absZeroGrad } from './abs';
-export { setGradient, stockGradient, withStockGradient, applyGradientFixes, ZERO_GRADIENT_KERNELS } from './gradients/fixes';
+export { setGradient, stockGradient, withStockGradient, applyGradientFixes, ZERO_GRADIENT_KERNELS, withReluMasksOffTape } from './gradients/fixes';
 export { defineFusedOp, setFusedKernelsEnabled, withComposedOps, nestedTape } from './kernels/fused';
 export type { FusedOp, FusedOpSpec, BackendKernels, ComposedImpl } from './kernels/fused';
 export { hostKernelFunc, fillKernelFunc } from './kernels/typed-array-kernel';

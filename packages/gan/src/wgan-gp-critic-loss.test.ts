@@ -51,6 +51,32 @@ describe('wganGpCriticLoss', () => {
     expect(parts.loss.shape).toEqual([]);
   });
 
+  it('ReLU critic: the same gradients as the critic loss plus gradientPenalty, with one matMul fewer (masks off the tape)', async () => {
+    const w1 = tf.variable(randomTensor([6, 8], 31, -0.5, 0.5), true, 'wganReluW1');
+    const b1 = tf.variable(randomTensor([8], 32, -0.2, 0.2), true, 'wganReluB1');
+    const w2 = tf.variable(randomTensor([8, 1], 33, -0.5, 0.5), true, 'wganReluW2');
+    const vars = [w1, b1, w2];
+    const critic = (x: tf.Tensor) => tf.reshape(tf.matMul(tf.relu(tf.add(tf.matMul(x, w1), b1)), w2), [-1]);
+    const real = randomTensor([5, 6], 34);
+    const fake = randomTensor([5, 6], 35);
+    const epsilon = tf.tensor1d([0.1, 0.5, 0.9, 0.3, 0.7]);
+    const run = async (f: () => tf.Scalar) => {
+      let r = { value: tf.scalar(0), grads: {} as tf.NamedTensorMap };
+      const info = await tf.profile(() => {
+        r.value.dispose();
+        r = tf.variableGrads(f, vars);
+        return [r.value, ...Object.values(r.grads)];
+      });
+      return { ...r, matMuls: info.kernels.filter((k) => k.name === 'BatchMatMul').length };
+    };
+    const fused = await run(() => wganGpCriticLoss(critic, real, fake, { epsilon }));
+    const parts = await run(() => tf.add(wassersteinCriticLoss(critic(real), critic(fake)), gradientPenalty(critic, real, fake, { epsilon })) as tf.Scalar);
+    await expectClose(fused.value, parts.value);
+    for (const v of vars) await expectClose(fused.grads[v.name], parts.grads[v.name]);
+    expect(fused.matMuls).toBe(parts.matMuls - 1);
+    tf.dispose([fused.value, parts.value, ...Object.values(fused.grads), ...Object.values(parts.grads), ...vars]);
+  });
+
   it('takes mode and oneSided like gradientPenalty', async () => {
     const a = tf.tensor([[3], [4]]); // D(x) = a.x, ||grad|| = 5
     const critic = (x: tf.Tensor) => tf.matMul(x, a);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { inputs, type TensorLike } from '@tfjs-losses/core';
+import { inputs, withReluMasksOffTape, type TensorLike } from '@tfjs-losses/core';
 import type { GradientPenaltyOptions } from './gradient-penalty';
 import { criticFunction, criticScores, type Critic } from './internal/critic';
 import { reducedPenaltyTerms, penaltyPoints } from './internal/penalty';
@@ -52,7 +52,10 @@ export function wganGpCriticLoss(critic: Critic, real: TensorLike, fake: TensorL
     const realScores = criticScores(fn, d, r);
     // E[D(G(z))] - E[D(x)]: one kernel for both means (and one for both gradients).
     const criticLoss = scorePairMean(realScores, fakeScores, { term: 'linear', target: 0, coef: -1 }, { term: 'linear', target: 0, coef: 1 }, 'mean') as tf.Scalar;
-    const [penalty, gradNorms] = reducedPenaltyTerms(arg, fn, d, x, lambda, target, oneSided, 'mean');
+    // ReLU masks of the critic's input gradient stay off the tape: exact
+    // (their derivative is 0), and every critic variable still reaches the
+    // loss through the scores above; it saves a matMul per ReLU layer.
+    const [penalty, gradNorms] = withReluMasksOffTape(() => reducedPenaltyTerms(arg, fn, d, x, lambda, target, oneSided, 'mean'));
     const loss = tf.add(criticLoss, penalty) as tf.Scalar;
     return returnGradNorms ? { loss, criticLoss, penalty, gradNorms } : loss;
   }) as tf.Scalar | WganGpCriticLossResult;

@@ -117,6 +117,58 @@ function recomputingGradients(): void {
   });
 }
 
+let reluMasksOffTape = false;
+
+/**
+ * Runs `fn` with the masks of ReLU gradients kept off the gradient tape.
+ *
+ * tfjs records the mask `step(x)` of a ReLU's gradient on the tape; when
+ * that gradient is differentiated again (a gradient penalty through a ReLU
+ * network), the mask's zero derivative is pushed back through every op
+ * below it: for a dense layer, one whole matMul computing zeros. Off the
+ * tape the result is the same wherever the mask is constant (everywhere but
+ * x = 0), but anything that depends on the input only through masks is no
+ * longer connected to it: a gradient of such a value is missing (tfjs) where
+ * PyTorch returns zeros. Use it only where every input of interest also
+ * reaches the result another way, as in a WGAN-GP critic loss, whose critic
+ * scores depend on every critic variable directly.
+ */
+export function withReluMasksOffTape<T>(fn: () => T): T {
+  const previous = reluMasksOffTape;
+  reluMasksOffTape = true;
+  try {
+    return fn();
+  } finally {
+    reluMasksOffTape = previous;
+  }
+}
+
+/** `fn` with the tape off: tfjs records a kernel only while `state.gradientDepth > 0` (tfjs-core 4.22 `Engine.isTapeOn`). */
+function offTape<T>(fn: () => T): T {
+  const state = tf.engine().state as unknown as { gradientDepth: number };
+  const depth = state.gradientDepth;
+  state.gradientDepth = 0;
+  try {
+    return fn();
+  } finally {
+    state.gradientDepth = depth;
+  }
+}
+
+/** Relu: tfjs's gradient (dy times the step mask), the mask off the tape inside {@link withReluMasksOffTape}. */
+function reluGradient(): void {
+  setGradient({
+    kernelName: 'Relu',
+    inputsToSave: ['x'],
+    gradFunc: (dy, [x]) => ({
+      x: () => {
+        const mask = () => tf.cast(tf.step(x), 'float32');
+        return tf.mul(dy as tf.Tensor, reluMasksOffTape ? offTape(mask) : mask());
+      },
+    }),
+  });
+}
+
 /** TopK: the values' gradient flows back to the positions they came from. */
 function topKGradient(): void {
   setGradient({
@@ -147,6 +199,7 @@ export function applyGradientFixes(): void {
   applied = true;
   zeroGradients();
   recomputingGradients();
+  reluGradient();
   topKGradient();
   secondOrderGradients();
 }
