@@ -12,6 +12,8 @@ export { absZeroGrad } from './abs';
 export { setGradient, stockGradient, withStockGradient, applyGradientFixes, ZERO_GRADIENT_KERNELS, withReluMasksOffTape } from './gradients/fixes';
 export { defineFusedOp, setFusedKernelsEnabled, withComposedOps, nestedTape } from './kernels/fused';
 export type { FusedOp, FusedOpSpec, BackendKernels, ComposedImpl } from './kernels/fused';
+export { defineCarriedGradOp } from './kernels/carried-grad';
+export type { CarriedGradOp, CarriedGradOpSpec } from './kernels/carried-grad';
 export { hostKernelFunc, fillKernelFunc } from './kernels/typed-array-kernel';
 export type { HostKernel, HostArray, HostOutput, HostBackendName, FillKernelSpec } from './kernels/typed-array-kernel';
 export { expF64, log1pF64 } from './kernels/fast-math';
