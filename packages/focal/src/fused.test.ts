@@ -154,7 +154,7 @@ describe(`fused kernels vs composed ops on ${tf.getBackend()}`, () => {
     const on = kernel('TfjsLossesSoftmaxFocalSum', { logits: x, labels: y, alpha }, { gamma: 2, divisor: 1, withGrad: true });
     expect(on.map((t) => t.size)).toEqual([1, 37 * 11]);
     const names = await kernelNames(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.mul(sigmoidFocalLoss(a, b), 3))([x, soft]));
-    expect(names.filter((n) => n.startsWith('TfjsLosses'))).toEqual(['TfjsLossesSigmoidFocalSum', 'TfjsLossesFocalScale', 'TfjsLossesFocalScale']);
+    expect(names.filter((n) => n.startsWith('TfjsLosses'))).toEqual(['TfjsLossesSigmoidFocalSum', 'TfjsLossesCarriedScale', 'TfjsLossesCarriedScale']);
   });
 
   // The summing kernel checks the targets in its own pass; every other path reads them first.

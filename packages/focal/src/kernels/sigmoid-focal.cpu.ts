@@ -147,10 +147,3 @@ export function sigmoidFocalBackwardFill(inputs: ArrayLike<number>[], outputs: A
   focalPass(x, t, alpha, gamma, null, outputs[0] as Floats, outputs[1] as Floats, dy, scalarDy, 1);
 }
 
-/** `values * dy` for a scalar dy. Inputs: values, dy. */
-export function scaleFill(inputs: ArrayLike<number>[], outputs: ArrayLike<number>[]): void {
-  const v = inputs[0] as Floats;
-  const s = (inputs[1] as Floats)[0];
-  const out = outputs[0] as Floats;
-  for (let i = 0; i < v.length; i++) out[i] = v[i] * s;
-}

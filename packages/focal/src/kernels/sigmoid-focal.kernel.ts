@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { accurateSum, defineFusedOp, fillKernelFunc, nestedTape, withComposedOps, type FillKernelSpec } from '@tfjs-losses/core';
-import { defineCarriedGradOp } from './carried-grad';
+import { accurateSum, defineCarriedGradOp, defineFusedOp, fillKernelFunc, nestedTape, withComposedOps, type FillKernelSpec } from '@tfjs-losses/core';
 import { sigmoidFocalBackwardFill, sigmoidFocalForwardFill, sigmoidFocalSumFill } from './sigmoid-focal.cpu';
 import { sigmoidFocalBackwardWebGPU, sigmoidFocalForwardWebGPU } from './sigmoid-focal.webgpu';
 import { logAddExp, logOrZero, logSoftplus } from './stable';
@@ -165,7 +164,7 @@ const sumSpec: FillKernelSpec = {
  * index of the first target outside [0, 1] (-1 if none). On cpu and wasm one kernel that, while a
  * gradient is being recorded, also computes both gradients in the same pass
  * (it has every intermediate at hand); the backward step only scales them
- * (see carried-grad.ts). Elsewhere the elementwise op, a sum and a division.
+ * (core's `defineCarriedGradOp`). Elsewhere the elementwise op, a sum and a division.
  */
 export const sigmoidFocalSumOp = defineCarriedGradOp<SigmoidFocalSumAttrs>({
   kernelName: 'TfjsLossesSigmoidFocalSum',

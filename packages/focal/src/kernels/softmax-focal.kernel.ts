@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { accurateSum, defineFusedOp, fillKernelFunc, wasmBackendMemory, type FillKernelSpec } from '@tfjs-losses/core';
-import { defineCarriedGradOp } from './carried-grad';
+import { accurateSum, defineCarriedGradOp, defineFusedOp, fillKernelFunc, wasmBackendMemory, type FillKernelSpec } from '@tfjs-losses/core';
 import { softmaxFocalBackwardFill, softmaxFocalForwardFill, softmaxFocalSumFill } from './softmax-focal.cpu';
 import { softmaxFocalSimd } from './softmax-focal.simd';
 import { softmaxFocalSumWasm } from './softmax-focal.wasm';
@@ -126,7 +125,7 @@ const sumSpec: FillKernelSpec = {
  * scalar output (same inputs as {@link softmaxFocalOp}). On cpu and wasm one
  * kernel that, while a gradient is being recorded, also computes d/dlogits
  * in the same pass (the exponentials it needs are at hand); the backward
- * step only scales it (see carried-grad.ts). Elsewhere the per-row op, a sum
+ * step only scales it (core's `defineCarriedGradOp`). Elsewhere the per-row op, a sum
  * and a division.
  */
 export const softmaxFocalSumOp = defineCarriedGradOp<SoftmaxFocalSumAttrs>({
