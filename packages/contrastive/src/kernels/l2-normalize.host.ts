@@ -4,24 +4,7 @@ import { EPS_SQ } from '../internal/eps';
 /** 1 / max(‖x‖, 1e-12) for a clamped (near-zero) row. */
 const CLAMPED = 1 / Math.sqrt(EPS_SQ);
 
-/** Σ x_k² over [from, to), in float64 with four partial sums (independent chains run faster). */
-function sumOfSquares(x: Float32Array, from: number, to: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let k = from;
-  for (; k + 3 < to; k += 4) {
-    s0 += x[k] * x[k];
-    s1 += x[k + 1] * x[k + 1];
-    s2 += x[k + 2] * x[k + 2];
-    s3 += x[k + 3] * x[k + 3];
-  }
-  for (; k < to; k++) s0 += x[k] * x[k];
-  return s0 + s1 + (s2 + s3);
-}
-
-/** Σ x_k y_k over [from, to), as {@link sumOfSquares}. */
+/** Σ x_k y_k over [from, to), in float64 with four partial sums (independent chains run faster). */
 function dot(x: Float32Array, y: Float32Array, from: number, to: number): number {
   let s0 = 0;
   let s1 = 0;
@@ -41,7 +24,7 @@ function dot(x: Float32Array, y: Float32Array, from: number, to: number): number
 function normalizeRows(x: Float32Array, y: Float32Array, rows: number, d: number, scale: number): void {
   for (let i = 0; i < rows; i++) {
     const o = i * d;
-    const ss = sumOfSquares(x, o, o + d);
+    const ss = dot(x, x, o, o + d);
     const f = (ss > EPS_SQ ? 1 / Math.sqrt(ss) : CLAMPED) * scale;
     for (let k = o; k < o + d; k++) y[k] = x[k] * f;
   }
@@ -50,7 +33,7 @@ function normalizeRows(x: Float32Array, y: Float32Array, rows: number, d: number
 function normalizeRowsGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, rows: number, d: number, scale: number): void {
   for (let i = 0; i < rows; i++) {
     const o = i * d;
-    const ss = sumOfSquares(x, o, o + d);
+    const ss = dot(x, x, o, o + d);
     const xd = dot(x, dy, o, o + d);
     const kept = ss > EPS_SQ;
     const r = kept ? 1 / Math.sqrt(ss) : CLAMPED;

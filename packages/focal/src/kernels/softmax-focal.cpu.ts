@@ -44,6 +44,25 @@ function sumOthers(z: Float32Array, base: number, C: number, y: number, r: numbe
 }
 
 /**
+ * The focal terms of one row from so = Σ_{k != y} exp(z_k - r) and
+ * gap = r - z_y: with L = log((1 - p_y) / p_y) = log(so) + gap,
+ * log p_y = -softplus(L) and log(1 - p_y) = L - softplus(L), both without
+ * cancellation. Writes out[0] = the row's loss -a (1 - p_y)^gamma log p_y
+ * and, when `withGrad`, out[1] = its derivative with respect to z_y (the
+ * other logits' derivatives are -out[1] exp(z_k - r) / so).
+ */
+export function focalRowTerms(so: number, gap: number, a: number, gamma: number, withGrad: boolean, out: Float64Array): void {
+  const L = Math.log(so) + gap;
+  const sp = (L > 0 ? L : 0) + log1pF64(expF64(-Math.abs(L)));
+  const logpt = -sp;
+  const log1mpt = L - sp;
+  const oneMinusP = expF64(log1mpt);
+  const w = gamma === 2 ? oneMinusP * oneMinusP : gamma === 0 ? 1 : expF64(gamma * log1mpt);
+  out[0] = -a * w * logpt;
+  if (withGrad) out[1] = -a * w * (oneMinusP - gamma * expF64(logpt) * logpt);
+}
+
+/**
  * One pass over the rows of logits `z` [N, C] with `labels` [N] and class
  * weights `alpha` [C]. Writes the per-row loss into `loss` and the gradient
  * of sum(dy * loss) into `grad` [N, C] (each skipped when null), with dy =
@@ -63,7 +82,7 @@ function softmaxFocalPass(
   gradScale: number,
 ): number {
   const exps = new Float64Array(C);
-  const square = gamma === 2;
+  const terms = new Float64Array(2);
   let total = 0;
   for (let n = 0; n < N; n++) {
     const y = labels[n];
@@ -82,20 +101,12 @@ function softmaxFocalPass(
       for (let k = 0; k < C; k++) if (k !== y && z[base + k] > r) r = z[base + k];
       so = sumOthers(z, base, C, y, r, exps);
     }
-    // L = log((1 - p_y) / p_y); softplus(L) = max(L, 0) + log1p(exp(-|L|)).
-    const L = Math.log(so) + (r - zy);
-    const sp = (L > 0 ? L : 0) + log1pF64(expF64(-Math.abs(L)));
-    const logpt = -sp;
-    const log1mpt = L - sp;
-    const oneMinusP = expF64(log1mpt);
-    const w = square ? oneMinusP * oneMinusP : gamma === 0 ? 1 : expF64(gamma * log1mpt);
-    const a = alpha[y];
-    const li = -a * w * logpt;
+    focalRowTerms(so, r - zy, alpha[y], gamma, grad !== null, terms);
+    const li = terms[0];
     total += li;
     if (loss !== null) loss[n] = li;
     if (grad !== null) {
-      const g = (dy === null ? 1 : dy[n]) * gradScale;
-      const gy = -a * w * (oneMinusP - gamma * expF64(logpt) * logpt) * g;
+      const gy = terms[1] * (dy === null ? 1 : dy[n]) * gradScale;
       const s = -gy / so;
       for (let k = 0; k < C; k++) grad[base + k] = exps[k] * s;
       grad[base + y] = gy;

@@ -1,4 +1,5 @@
-import { expF64, log1pF64, type FillKernelSpec } from '@tfjs-losses/core';
+import type { FillKernelSpec } from '@tfjs-losses/core';
+import { focalRowTerms } from './softmax-focal.cpu';
 import type { SoftmaxFocalSimd } from './softmax-focal.simd';
 
 /*
@@ -37,7 +38,7 @@ function simdPass(
   gradScale: number,
   scratch: Float32Array,
 ): number {
-  const square = gamma === 2;
+  const terms = new Float64Array(2);
   const zOff = z.byteOffset;
   const gOff = grad === null ? 0 : grad.byteOffset;
   const mOut = scratch.byteOffset;
@@ -52,17 +53,10 @@ function simdPass(
     const so = grad === null ? simd.row(zOff + 4 * base, C, y, mOut) : simd.rowStore(zOff + 4 * base, C, y, gOff + 4 * base, mOut);
     const r = scratch[0];
     const zy = z[base + y];
-    // L = log((1 - p_y) / p_y); softplus(L) = max(L, 0) + log1p(exp(-|L|)).
-    const L = Math.log(so) + (r - zy);
-    const sp = (L > 0 ? L : 0) + log1pF64(expF64(-Math.abs(L)));
-    const logpt = -sp;
-    const log1mpt = L - sp;
-    const oneMinusP = expF64(log1mpt);
-    const w = square ? oneMinusP * oneMinusP : gamma === 0 ? 1 : expF64(gamma * log1mpt);
-    const a = alpha[y];
-    total += -a * w * logpt;
+    focalRowTerms(so, r - zy, alpha[y], gamma, grad !== null, terms);
+    total += terms[0];
     if (grad !== null) {
-      const gy = -a * w * (oneMinusP - gamma * expF64(logpt) * logpt) * gradScale;
+      const gy = terms[1] * gradScale;
       simd.scaleRow(gOff + 4 * base, C, -gy / so);
       grad[base + y] = gy;
     }
