@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { inputs, type KerasLoss, type TensorLike } from '@tfjs-losses/core';
-import { checkDistance, meanDistance, weightedMeanDistances, type CycleDistanceOptions } from './internal/distance';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { KerasLoss, TensorLike } from '@tfjs-losses/core';
+import { distanceLossKeras, twoSidedDistanceLoss, type CycleDistanceOptions } from './internal/distance';
 
 /** Options of {@link cycleConsistencyLoss}. */
 export interface CycleConsistencyLossOptions extends CycleDistanceOptions {
@@ -38,18 +38,7 @@ export function cycleConsistencyLoss(
   reconstructedY: TensorLike,
   options: CycleConsistencyLossOptions = {},
 ): tf.Scalar {
-  const { lambdaX = 1, lambdaY = 1, distance = 'l1', beta = 1 } = options;
-  return tf.tidy('cycleConsistencyLoss', () => {
-    const arg = inputs('cycleConsistencyLoss');
-    const x = arg.float('realX', realX);
-    const rx = arg.float('reconstructedX', reconstructedX, { shapeOf: ['realX', x] });
-    const y = arg.float('realY', realY);
-    const ry = arg.float('reconstructedY', reconstructedY, { shapeOf: ['realY', y] });
-    arg.nonNegative('lambdaX', lambdaX);
-    arg.nonNegative('lambdaY', lambdaY);
-    checkDistance(arg, distance, beta);
-    return weightedMeanDistances(rx, x, ry, y, distance, beta, lambdaX, lambdaY) as tf.Scalar;
-  });
+  return twoSidedDistanceLoss('cycleConsistencyLoss', ['realX', 'reconstructedX', 'realY', 'reconstructedY'], [realX, reconstructedX, realY, reconstructedY], options);
 }
 
 /** Options of {@link cycleConsistencyLossKeras}. */
@@ -67,14 +56,5 @@ export interface CycleConsistencyLossKerasOptions extends CycleDistanceOptions {
  * @see cycleConsistencyLoss
  */
 export function cycleConsistencyLossKeras(options: CycleConsistencyLossKerasOptions = {}): KerasLoss {
-  const { lambda = 1, distance = 'l1', beta = 1 } = options;
-  return (yTrue, yPred) =>
-    tf.tidy('cycleConsistencyLossKeras', () => {
-      const arg = inputs('cycleConsistencyLossKeras');
-      const p = arg.float('yPred', yPred);
-      const t = arg.float('yTrue', yTrue, { shapeOf: ['yPred', p] });
-      arg.nonNegative('lambda', lambda);
-      checkDistance(arg, distance, beta);
-      return meanDistance(p, t, distance, beta, lambda);
-    });
+  return distanceLossKeras('cycleConsistencyLossKeras', options);
 }

@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { inputs, type KerasLoss, type TensorLike } from '@tfjs-losses/core';
-import { checkDistance, meanDistance, weightedMeanDistances, type CycleDistanceOptions } from './internal/distance';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { KerasLoss, TensorLike } from '@tfjs-losses/core';
+import { distanceLossKeras, twoSidedDistanceLoss, type CycleDistanceOptions } from './internal/distance';
 
 /** Options of {@link identityLoss}. */
 export interface IdentityLossOptions extends CycleDistanceOptions {
@@ -40,18 +40,7 @@ export function identityLoss(
   identityY: TensorLike,
   options: IdentityLossOptions = {},
 ): tf.Scalar {
-  const { lambdaX = 1, lambdaY = 1, distance = 'l1', beta = 1 } = options;
-  return tf.tidy('identityLoss', () => {
-    const arg = inputs('identityLoss');
-    const x = arg.float('realX', realX);
-    const ix = arg.float('identityX', identityX, { shapeOf: ['realX', x] });
-    const y = arg.float('realY', realY);
-    const iy = arg.float('identityY', identityY, { shapeOf: ['realY', y] });
-    arg.nonNegative('lambdaX', lambdaX);
-    arg.nonNegative('lambdaY', lambdaY);
-    checkDistance(arg, distance, beta);
-    return weightedMeanDistances(ix, x, iy, y, distance, beta, lambdaX, lambdaY) as tf.Scalar;
-  });
+  return twoSidedDistanceLoss('identityLoss', ['realX', 'identityX', 'realY', 'identityY'], [realX, identityX, realY, identityY], options);
 }
 
 /** Options of {@link identityLossKeras}. */
@@ -69,14 +58,5 @@ export interface IdentityLossKerasOptions extends CycleDistanceOptions {
  * @see identityLoss
  */
 export function identityLossKeras(options: IdentityLossKerasOptions = {}): KerasLoss {
-  const { lambda = 1, distance = 'l1', beta = 1 } = options;
-  return (yTrue, yPred) =>
-    tf.tidy('identityLossKeras', () => {
-      const arg = inputs('identityLossKeras');
-      const p = arg.float('yPred', yPred);
-      const t = arg.float('yTrue', yTrue, { shapeOf: ['yPred', p] });
-      arg.nonNegative('lambda', lambda);
-      checkDistance(arg, distance, beta);
-      return meanDistance(p, t, distance, beta, lambda);
-    });
+  return distanceLossKeras('identityLossKeras', options);
 }
