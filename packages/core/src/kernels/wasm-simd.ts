@@ -83,6 +83,10 @@ export const SIMD_OP = {
   f32x4Div: 0xe7,
   f32x4Min: 0xe8,
   f32x4Max: 0xe9,
+  /** Pseudo-minimum b < a ? b : a: one x86 instruction, where f32x4.min needs several (NaN and ±0 rules). */
+  f32x4Pmin: 0xea,
+  /** Pseudo-maximum a < b ? b : a: one x86 instruction. */
+  f32x4Pmax: 0xeb,
   f64x2Add: 0xf0,
   f64x2Sub: 0xf1,
   f64x2Mul: 0xf2,

@@ -99,7 +99,7 @@ function gradFunction(kind: DistanceKind): WasmFunction {
   } else {
     // clamp(d / beta, -1, 1) s
     setup = [...get(s), ...simd(OP.f32x4Splat), ...set(sv), ...get(beta), ...simd(OP.f32x4Splat), ...set(betaV)];
-    grad = [...diff, ...get(betaV), ...simd(OP.f32x4Div), ...f32x4Splat(-1), ...simd(OP.f32x4Max), ...f32x4Splat(1), ...simd(OP.f32x4Min), ...get(sv), ...simd(OP.f32x4Mul)];
+    grad = [...diff, ...get(betaV), ...simd(OP.f32x4Div), ...f32x4Splat(-1), ...simd(OP.f32x4Pmax), ...f32x4Splat(1), ...simd(OP.f32x4Pmin), ...get(sv), ...simd(OP.f32x4Mul)];
   }
   const step = [
     ...grad, ...set(g),

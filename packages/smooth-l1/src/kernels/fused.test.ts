@@ -109,7 +109,7 @@ describe(`fused kernels on ${tf.getBackend()}`, () => {
   });
 
   if (tf.getBackend() === 'wasm') {
-    it('wasm: the SIMD loops agree with the JavaScript loops (one beta, 2 and 4 columns, tails, ties, inf)', async () => {
+    it('wasm: the SIMD loops agree with the JavaScript loops (one beta, 2 and 4 columns, tails, ties, inf, NaN)', async () => {
       expect(smoothL1Simd(wasmBackendMemory())).not.toBeNull();
       for (const [rows, cols, betas] of [
         [37, 1, [0.5]],
@@ -120,6 +120,8 @@ describe(`fused kernels on ${tf.getBackend()}`, () => {
         const [p, t] = inputs(rows, cols, 21 + cols, betas);
         const pv = new Float32Array(await p.data());
         pv[3] = Infinity;
+        pv[17] = NaN; // inside the SIMD blocks: a NaN gradient, not a clamped one
+        pv[18] = -0;
         const tv = new Float32Array(await t.data());
         const pi = tf.tensor(pv, [rows, cols]);
         const beta = tf.tensor1d(betas);

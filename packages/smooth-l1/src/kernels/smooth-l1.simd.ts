@@ -9,18 +9,23 @@ import type { WasmFunction } from '@tfjs-losses/core';
  * fillKernelFunc hands to a kernel are (byte offset, length) pairs in that
  * memory.
  *
- * Functions (pointers are byte offsets, `groups` counts 4-element groups;
+ * Functions (pointers are byte offsets; `groups` counts 4-element groups and
+ * `blocks` 16-element blocks, four groups, which sum and grad take per pass;
  * b0..b3 are the betas of the four lanes, all > 0: one beta repeated, or the
  * betas of 2 or 4 columns, so that lane k of every group has column k mod C):
  *
- *   sum(p, t, groups, b0, b1, b2, b3) -> f64
+ *   sum(p, t, blocks, b0, b1, b2, b3) -> f64
  *       Σ loss(p − t), per element in float32 as PyTorch computes it
- *       (a < β ? a · a · (0.5 / β) : a − 0.5 β with a = |p − t|), the lanes
- *       accumulated in float64.
- *   grad(p, t, dPred, dTarget, groups, b0, b1, b2, b3, dy)
+ *       (a < β ? a · a · (0.5 / β) : a − 0.5 β with a = |p − t|). Per lane
+ *       the four losses of a block are added in float32 (non-negative terms:
+ *       relative error at most 2^-23) and the block sums accumulated in
+ *       float64, which halves the float64 work and the dependency chain.
+ *   grad(p, t, dPred, dTarget, blocks, b0, b1, b2, b3, dy)
  *       dPred = dy · clamp((p − t) / β, −1, 1), dTarget = −dPred: d / β
  *       inside, sign(d) outside (|d| ≥ β gives |d / β| ≥ 1 in float32 too),
- *       0 at d = 0, NaN for NaN.
+ *       0 at d = 0, NaN for NaN. The clamp is two pseudo-min/max
+ *       instructions (one x86 instruction each; f32x4.min and max take
+ *       several for their NaN and ±0 rules, which doubled the loop's time).
  *   absSums(p, t, groups) -> [f64, f64, f64, f64]
  *       per lane, Σ |p − t| in float64 (the self-adjusting loss's column means).
  *   devSquares(p, t, groups, m0, m1, m2, m3) -> [f64, f64, f64, f64]
@@ -33,8 +38,8 @@ import type { WasmFunction } from '@tfjs-losses/core';
 /** The exports, bound to one memory. */
 export interface SmoothL1Simd {
   memory: WebAssembly.Memory;
-  sum(p: number, t: number, groups: number, b0: number, b1: number, b2: number, b3: number): number;
-  grad(p: number, t: number, dPred: number, dTarget: number, groups: number, b0: number, b1: number, b2: number, b3: number, dy: number): void;
+  sum(p: number, t: number, blocks: number, b0: number, b1: number, b2: number, b3: number): number;
+  grad(p: number, t: number, dPred: number, dTarget: number, blocks: number, b0: number, b1: number, b2: number, b3: number, dy: number): void;
   absSums(p: number, t: number, groups: number): number[];
   devSquares(p: number, t: number, groups: number, m0: number, m1: number, m2: number, m3: number): number[];
   scale(src: number, dPred: number, dTarget: number, groups: number, dy: number): void;
@@ -66,25 +71,40 @@ function forEachGroup(offset: number, limit: number, bodyCode: number[]): number
 /** limit = groups * 16 */
 const limitOf = (groups: number, limit: number): number[] => [...get(groups), ...wasm.i32(4), WASM_OP.i32Shl, ...put(limit)];
 
-// sum: params p 0, t 1, groups 2, b0..b3 3-6; locals offset 7, limit 8 (i32),
-// beta 9, halfInv 10, halfBeta 11, a 12, loss 13, accLow 14, accHigh 15 (v128).
+/** The loads of group k (0..3) of a 64-byte block: v128 at base + offset + 16 k. */
+const loadGroup = (base: number, offset: number, k: number): number[] => [...get(base), ...get(offset), WASM_OP.i32Add, ...v128Load(16 * k)];
+
+/** `for (offset = 0; offset < limit; offset += 64) body`, over 16-element blocks. */
+function forEachBlock(offset: number, limit: number, bodyCode: number[]): number[] {
+  return loopUntil([...get(offset), ...get(limit), WASM_OP.i32GeU], [...bodyCode, ...wasm.addTo(offset, 64)]);
+}
+
+/** limit = blocks * 64 */
+const blockLimitOf = (blocks: number, limit: number): number[] => [...get(blocks), ...wasm.i32(6), WASM_OP.i32Shl, ...put(limit)];
+
+// sum: params p 0, t 1, blocks 2, b0..b3 3-6; locals offset 7, limit 8 (i32),
+// beta 9, halfInv 10, halfBeta 11, a 12, partial 13, accLow 14, accHigh 15 (v128).
 function sumFunction(): WasmFunction {
-  const [p, t, groups, b0, offset, limit, beta, halfInv, halfBeta, a, loss, accLow, accHigh] = [0, 1, 2, 3, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+  const [p, t, blocks, b0, offset, limit, beta, halfInv, halfBeta, a, partial, accLow, accHigh] = [0, 1, 2, 3, 7, 8, 9, 10, 11, 12, 13, 14, 15];
   const setup = [
-    ...limitOf(groups, limit),
+    ...blockLimitOf(blocks, limit),
     ...lanes(b0), ...put(beta),
     ...f32x4Splat(0.5), ...get(beta), ...simd(OP.f32x4Div), ...put(halfInv),
     ...f32x4Splat(0.5), ...get(beta), ...simd(OP.f32x4Mul), ...put(halfBeta),
   ];
-  const body = [
-    ...loadAt(p, offset), ...loadAt(t, offset), ...simd(OP.f32x4Sub), ...simd(OP.f32x4Abs), ...put(a),
-    // inside: a · a · (0.5 / β); outside: a − 0.5 β; choose by a < β
+  // The loss of group k, left on the stack: a · a · (0.5 / β) where a < β, a − 0.5 β elsewhere.
+  const lossOf = (k: number): number[] => [
+    ...loadGroup(p, offset, k), ...loadGroup(t, offset, k), ...simd(OP.f32x4Sub), ...simd(OP.f32x4Abs), ...put(a),
     ...get(a), ...get(a), ...simd(OP.f32x4Mul), ...get(halfInv), ...simd(OP.f32x4Mul),
     ...get(a), ...get(halfBeta), ...simd(OP.f32x4Sub),
     ...get(a), ...get(beta), ...simd(OP.f32x4Lt),
-    ...simd(OP.v128Bitselect), ...put(loss),
-    ...get(accLow), ...get(loss), ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...put(accLow),
-    ...get(accHigh), ...get(loss), ...get(loss), ...UPPER_HALF_DOWN, ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...put(accHigh),
+    ...simd(OP.v128Bitselect),
+  ];
+  const body = [
+    // (l0 + l1) + (l2 + l3) per lane in float32: four non-negative terms, two roundings
+    ...lossOf(0), ...lossOf(1), ...simd(OP.f32x4Add), ...lossOf(2), ...lossOf(3), ...simd(OP.f32x4Add), ...simd(OP.f32x4Add), ...put(partial),
+    ...get(accLow), ...get(partial), ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...put(accLow),
+    ...get(accHigh), ...get(partial), ...get(partial), ...UPPER_HALF_DOWN, ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...put(accHigh),
   ];
   const total = [
     ...get(accLow), ...get(accHigh), ...simd(OP.f64x2Add), ...put(accLow),
@@ -95,33 +115,34 @@ function sumFunction(): WasmFunction {
     params: [T_I32, T_I32, T_I32, T_F32, T_F32, T_F32, T_F32],
     results: [T_F64],
     locals: [T_I32, T_I32, ...Array<typeof T_V128>(7).fill(T_V128)],
-    code: [...setup, ...forEachGroup(offset, limit, body), ...total],
+    code: [...setup, ...forEachBlock(offset, limit, body), ...total],
   };
 }
 
-// grad: params p 0, t 1, dPred 2, dTarget 3, groups 4, b0..b3 5-8, dy 9;
+// grad: params p 0, t 1, dPred 2, dTarget 3, blocks 4, b0..b3 5-8, dy 9;
 // locals offset 10, limit 11 (i32), beta 12, dyV 13, g 14, lo 15, hi 16 (v128).
 function gradFunction(): WasmFunction {
-  const [p, t, dPred, dTarget, groups, b0, dy, offset, limit, beta, dyV, g, lo, hi] = [0, 1, 2, 3, 4, 5, 9, 10, 11, 12, 13, 14, 15, 16];
+  const [p, t, dPred, dTarget, blocks, b0, dy, offset, limit, beta, dyV, g, lo, hi] = [0, 1, 2, 3, 4, 5, 9, 10, 11, 12, 13, 14, 15, 16];
   const setup = [
-    ...limitOf(groups, limit),
+    ...blockLimitOf(blocks, limit),
     ...lanes(b0), ...put(beta),
     ...get(dy), ...simd(OP.f32x4Splat), ...put(dyV),
     ...f32x4Splat(-1), ...put(lo),
     ...f32x4Splat(1), ...put(hi),
   ];
-  const body = [
-    ...loadAt(p, offset), ...loadAt(t, offset), ...simd(OP.f32x4Sub), ...get(beta), ...simd(OP.f32x4Div),
-    ...get(lo), ...simd(OP.f32x4Max), ...get(hi), ...simd(OP.f32x4Min), ...get(dyV), ...simd(OP.f32x4Mul), ...put(g),
-    ...storeAt(dPred, offset, get(g)),
-    ...storeAt(dTarget, offset, [...get(g), ...simd(OP.f32x4Neg)]),
+  const group = (k: number): number[] => [
+    ...loadGroup(p, offset, k), ...loadGroup(t, offset, k), ...simd(OP.f32x4Sub), ...get(beta), ...simd(OP.f32x4Div),
+    // pmax(x, −1) = x < −1 ? −1 : x and pmin(x, 1) = 1 < x ? 1 : x keep NaN and −0 as they are
+    ...get(lo), ...simd(OP.f32x4Pmax), ...get(hi), ...simd(OP.f32x4Pmin), ...get(dyV), ...simd(OP.f32x4Mul), ...put(g),
+    ...get(dPred), ...get(offset), WASM_OP.i32Add, ...get(g), ...v128Store(16 * k),
+    ...get(dTarget), ...get(offset), WASM_OP.i32Add, ...get(g), ...simd(OP.f32x4Neg), ...v128Store(16 * k),
   ];
   return {
     name: 'grad',
     params: [T_I32, T_I32, T_I32, T_I32, T_I32, T_F32, T_F32, T_F32, T_F32, T_F32],
     results: [],
     locals: [T_I32, T_I32, ...Array<typeof T_V128>(5).fill(T_V128)],
-    code: [...setup, ...forEachGroup(offset, limit, body)],
+    code: [...setup, ...forEachBlock(offset, limit, [...group(0), ...group(1), ...group(2), ...group(3)])],
   };
 }
 

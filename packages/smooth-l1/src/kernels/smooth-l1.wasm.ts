@@ -7,7 +7,7 @@ import type { SmoothL1Simd } from './smooth-l1.simd';
  * smooth-l1.simd.ts on the heap views where they apply (every beta > 0 and
  * finite, one beta or one per column of 2 or 4 columns, so that a 4-lane group
  * has a fixed beta per lane; a single dy for the gradient), with the last
- * n mod 4 elements in JavaScript; the JavaScript kernels otherwise.
+ * n mod 16 elements in JavaScript; the JavaScript kernels otherwise.
  */
 
 type Views = (Float32Array | Int32Array | Uint8Array)[];
@@ -34,9 +34,9 @@ export function smoothL1SumWasm(simd: SmoothL1Simd | null): FillKernelSpec {
         smoothL1Sum.fill(inputs, outputs, attrs, shapes);
         return;
       }
-      const groups = p.length >> 2;
-      let s = simd.sum(p.byteOffset, t.byteOffset, groups, ...lanes);
-      for (let i = groups << 2; i < p.length; i++) s += lossAt(Math.abs(p[i] - t[i]), b[i % b.length]);
+      const blocks = p.length >> 4;
+      let s = simd.sum(p.byteOffset, t.byteOffset, blocks, ...lanes);
+      for (let i = blocks << 4; i < p.length; i++) s += lossAt(Math.abs(p[i] - t[i]), b[i % b.length]);
       outputs[0][0] = s / (attrs.divisor as number);
     },
   };
@@ -55,9 +55,9 @@ export function smoothL1GradWasm(simd: SmoothL1Simd | null): FillKernelSpec {
         smoothL1Grad.fill(inputs, outputs, attrs, shapes);
         return;
       }
-      const groups = p.length >> 2;
-      simd.grad(p.byteOffset, t.byteOffset, dPred.byteOffset, dTarget.byteOffset, groups, ...lanes, dy[0]);
-      for (let i = groups << 2; i < p.length; i++) {
+      const blocks = p.length >> 4;
+      simd.grad(p.byteOffset, t.byteOffset, dPred.byteOffset, dTarget.byteOffset, blocks, ...lanes, dy[0]);
+      for (let i = blocks << 4; i < p.length; i++) {
         const v = dy[0] * slopeAt(p[i] - t[i], b[i % b.length]);
         dPred[i] = v;
         dTarget[i] = -v;
