@@ -90,6 +90,21 @@ export const SIMD_OP = {
   f64x2Add: 0xf0,
   f64x2Sub: 0xf1,
   f64x2Mul: 0xf2,
+  v128Const: 0x0c,
+  f64x2Lt: 0x49,
+  f64x2Gt: 0x4a,
+  f32x4DemoteF64x2Zero: 0x5e,
+  i64x2ShrS: 0xcc,
+  i64x2Add: 0xce,
+  i64x2Sub: 0xd1,
+  f64x2Abs: 0xec,
+  f64x2Neg: 0xed,
+  f64x2Div: 0xf3,
+  /** b < a ? b : a (one x86 instruction). */
+  f64x2Pmin: 0xf6,
+  /** a < b ? b : a (one x86 instruction). */
+  f64x2Pmax: 0xf7,
+  f64x2ConvertLowI32x4S: 0xfe,
 } as const;
 
 /** Unsigned LEB128 of a non-negative integer below 2^32. */

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { log1pF64, type FillKernelSpec } from '@tfjs-losses/core';
 import { balancedL1Constants, type BalancedL1Attrs } from './balanced-l1.constants';
+import type { BalancedL1Simd } from './balanced-l1.simd';
 import type { SmoothL1Simd } from './smooth-l1.simd';
 
 /*
@@ -53,12 +54,12 @@ function slopeAt(d: number, k: Prepared): number {
   return Math.sign(d) * (k.alpha * Math.log1p(x * k.bOverBeta) + (k.alpha * (bx + 1)) / (bx + k.beta) - k.alpha);
 }
 
-/** Sum of the loss; NaN or ±inf when some |d| is not finite (then the caller redoes it). */
-function sumTable(p: Float32Array, t: Float32Array, k: Prepared): number {
+/** Sum of the loss from element `start` on; NaN or ±inf when some |d| is not finite (then the caller redoes it). */
+function sumTable(p: Float32Array, t: Float32Array, k: Prepared, start = 0): number {
   const { alpha, gamma, beta, invB, bOverBeta } = k;
   const n = p.length;
   let s = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = start; i < n; i++) {
     const x = Math.abs(p[i] - t[i]);
     const m = +(x < beta);
     const q = m * x + (1 - m) * beta;
@@ -71,11 +72,11 @@ function sumTable(p: Float32Array, t: Float32Array, k: Prepared): number {
  * {@link sumTable} that also stores the slope of each element (its gradient
  * with respect to pred), sharing the log1p: the gradient then needs no log.
  */
-function sumSlopeTable(p: Float32Array, t: Float32Array, k: Prepared, slope: Float32Array): number {
+function sumSlopeTable(p: Float32Array, t: Float32Array, k: Prepared, slope: Float32Array, start = 0): number {
   const { alpha, gamma, beta, b, invB, bOverBeta } = k;
   const n = p.length;
   let s = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = start; i < n; i++) {
     const d = p[i] - t[i];
     const x = Math.abs(d);
     const m = +(x < beta);
@@ -160,6 +161,38 @@ export const balancedL1Sum: FillKernelSpec = {
     out[0] = s / (attrs.divisor as number);
   },
 };
+
+/**
+ * {@link balancedL1Sum} for the wasm backend: the SIMD loops of
+ * balanced-l1.simd.ts on the heap views (the last n mod 4 elements in
+ * JavaScript), the exact JavaScript path when the sum is not finite.
+ */
+export function balancedL1SumWasm(simd: BalancedL1Simd | null): FillKernelSpec {
+  if (simd === null) return balancedL1Sum;
+  return {
+    ...balancedL1Sum,
+    fill: (inputs, outputs, attrs, shapes) => {
+      const [p, t] = inputs as Float32Array[];
+      const [out, slope] = outputs as Float32Array[];
+      const buffer = simd.memory.buffer;
+      if (p.buffer !== buffer || t.buffer !== buffer || slope.buffer !== buffer) {
+        balancedL1Sum.fill(inputs, outputs, attrs, shapes);
+        return;
+      }
+      const k = prepare(attrs);
+      const groups = p.length >> 2;
+      const c = [k.alpha, k.gamma, k.beta, k.b, k.invB, k.bOverBeta] as const;
+      let s: number;
+      if (slope.length > 0) {
+        s = simd.sumSlope(p.byteOffset, t.byteOffset, slope.byteOffset, groups, ...c) + sumSlopeTable(p, t, k, slope, groups << 2);
+      } else {
+        s = simd.sum(p.byteOffset, t.byteOffset, groups, ...c) + sumTable(p, t, k, groups << 2);
+      }
+      if (!Number.isFinite(s)) s = sumExact(p, t, k, slope);
+      out[0] = s / (attrs.divisor as number);
+    },
+  };
+}
 
 /** dPred = dy · slope, dTarget = −dPred. Inputs dy (one value or the slope's size), slope. */
 export const balancedL1SlopeGrad: FillKernelSpec = {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { defineFusedOp, fillKernelFunc, wasmBackendMemory } from '@tfjs-losses/core';
-import { balancedL1Forward, balancedL1Grad, balancedL1SlopeGrad, balancedL1SlopeGradWasm, balancedL1Sum } from './balanced-l1.cpu';
+import { balancedL1Forward, balancedL1Grad, balancedL1SlopeGrad, balancedL1SlopeGradWasm, balancedL1Sum, balancedL1SumWasm } from './balanced-l1.cpu';
+import { balancedL1Simd } from './balanced-l1.simd';
 import { smoothL1Simd } from './smooth-l1.simd';
 import type { BalancedL1Attrs } from './balanced-l1.constants';
 import { balancedL1ForwardWebGPU, balancedL1GradWebGPU } from './balanced-l1.webgpu';
@@ -134,7 +135,7 @@ export const balancedL1SumOp = defineFusedOp<BalancedL1SumAttrs>({
   inputNames: ['pred', 'target'],
   kernels: {
     cpu: () => fillKernelFunc('cpu', balancedL1Sum),
-    wasm: () => fillKernelFunc('wasm', balancedL1Sum),
+    wasm: () => fillKernelFunc('wasm', balancedL1SumWasm(balancedL1Simd(wasmBackendMemory()))),
   },
   composed: ([p, t], { divisor, withSlope, ...attrs }) =>
     tf.tidy(() => [

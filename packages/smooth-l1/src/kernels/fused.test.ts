@@ -5,6 +5,8 @@ import { expectClose, expectNoLeak, gradCheck, loadFixture, seededRandom, toArra
 import { balancedL1Loss, DynamicSmoothL1Loss, SelfAdjustingSmoothL1Loss, smoothL1Loss } from '../index';
 import { balancedL1Op, balancedL1SumOp } from './balanced-l1.kernel';
 import { packStats, selfAdjustingStatsOp } from './self-adjusting-stats.kernel';
+import { balancedL1Sum } from './balanced-l1.cpu';
+import { balancedL1Simd } from './balanced-l1.simd';
 import { smoothL1Grad, smoothL1Sum } from './smooth-l1.cpu';
 import { smoothL1GradOp, smoothL1Op, smoothL1SumOp } from './smooth-l1.kernel';
 import { smoothL1Simd } from './smooth-l1.simd';
@@ -145,6 +147,33 @@ describe(`fused kernels on ${tf.getBackend()}`, () => {
       // Balanced L1's gradient from stored slopes (SIMD scale loop), with a tail of 1 element.
       const [p3, t3] = inputs(7, 3, 31, [1]);
       await compare((a, b) => balancedL1Loss(a, b), p3, t3);
+    });
+
+    it('wasm: Balanced L1 sum and slopes from the SIMD loops agree with the JavaScript loops (tiny and tied differences, tails, inf)', async () => {
+      expect(balancedL1Simd(wasmBackendMemory())).not.toBeNull();
+      for (const [n, alpha, gamma, beta] of [
+        [1003, 0.5, 1.5, 1],
+        [998, 0.25, 2, 0.3],
+        [64, 1, 1, 2.5],
+      ]) {
+        const [p, t] = inputs(n, 1, 40 + n, [beta]);
+        const pv = new Float32Array(await p.data());
+        const tv = new Float32Array(await t.data());
+        // differences from 1e-30 to 1e-3, where the loss is a difference of nearly equal terms
+        for (let i = 10; i < 40; i++) pv[i] = tv[i] + 10 ** (-30 + i - 10) * (i % 2 ? 1 : -1);
+        for (const withInf of [false, true]) {
+          if (withInf) pv[20] = Infinity;
+          const attrs = { alpha, gamma, beta, divisor: 1 };
+          for (const withSlope of [true, false]) {
+            const [sum, slope] = balancedL1SumOp([tf.tensor(pv), tf.tensor(tv)], { ...attrs, withSlope });
+            const refSum = new Float32Array(1);
+            const refSlope = new Float32Array(withSlope ? n : 0);
+            balancedL1Sum.fill([pv, tv], [refSum, refSlope], { ...attrs, withSlope }, []);
+            await expectClose(sum, refSum[0], { rtol: 1e-7 });
+            await expectClose(slope, Array.from(refSlope), { rtol: 1e-7, atol: 0 });
+          }
+        }
+      }
     });
   }
 
