@@ -9,19 +9,9 @@
 // (default 3), CTC_BENCH_PATHS (default fused,composed), CTC_BENCH_ONLY.
 import * as tf from '@tensorflow/tfjs-core';
 import { withComposedOps } from '@tfjs-losses/core';
+import { hashUnit } from '@tfjs-losses/test-utils/hash';
 import { expect, it } from 'vitest';
 import { ctcLoss } from '../src/index';
-
-/** tooling/bench's input hash: u in [0, 1) from (seed, index). */
-function hashUnit(seed: number, index: number): number {
-  let x = (Math.imul(index >>> 0, 0x9e3779b1) + Math.imul(seed >>> 0, 0x85ebca77)) >>> 0;
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x85ebca6b) >>> 0;
-  x ^= x >>> 13;
-  x = Math.imul(x, 0xc2b2ae35) >>> 0;
-  x ^= x >>> 16;
-  return (x >>> 8) / 16777216;
-}
 
 const uniform = (shape: number[], seed: number, lo: number, hi: number) =>
   tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => lo + (hi - lo) * hashUnit(seed, i)), shape);

@@ -4,6 +4,7 @@
 // expression rounded to float32. Both sides report a SHA-1 of each input and
 // the bench checks they agree before it compares loss values.
 import { createHash } from 'node:crypto';
+import { hashUnit } from '@tfjs-losses/test-utils/hash';
 
 /** How the values of one input are drawn. */
 export type InputKind =
@@ -31,21 +32,8 @@ export interface InputSpec {
 
 export type HostArray = Float32Array | Int32Array;
 
-const TWO_POW_24 = 16777216;
-
-/**
- * The hash: a 32-bit mix of (seed, index) (golden-ratio multiply, then the
- * murmur3 finalizer), and the top 24 bits as u in [0, 1), exact in float32.
- */
-export function hashUnit(seed: number, index: number): number {
-  let x = (Math.imul(index >>> 0, 0x9e3779b1) + Math.imul(seed >>> 0, 0x85ebca77)) >>> 0;
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x85ebca6b) >>> 0;
-  x ^= x >>> 13;
-  x = Math.imul(x, 0xc2b2ae35) >>> 0;
-  x ^= x >>> 16;
-  return (x >>> 8) / TWO_POW_24;
-}
+/** The hash (see @tfjs-losses/test-utils/hash): u in [0, 1) from (seed, index), exact in float32. */
+export { hashUnit };
 
 function size(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);

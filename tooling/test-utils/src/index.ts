@@ -6,3 +6,4 @@ export type { GradCheckOptions } from './grad-check';
 export { loadFixture } from './fixture';
 export { expectLossInputError } from './errors';
 export { seededRandom, randomTensor } from './random';
+export { hashUnit } from './hash';
