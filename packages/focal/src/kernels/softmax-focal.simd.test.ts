@@ -241,6 +241,25 @@ describe('softmax focal SIMD kernel', () => {
       expect(got[n - 2]).toBeNaN();
     });
 
+    it('wasm: the float64 exp64 and log64 of the row terms agree with Math.exp and Math.log to a few float64 ulp', () => {
+      const r = seededRandom(17);
+      let worstExp = 0;
+      let worstLog = 0;
+      for (let i = 0; i < 20000; i++) {
+        // exp64 on [-708, 0] (wider near 0), log64 on [1, 2^12] (and [1, 2] for the log1p form)
+        const x = i % 2 === 0 ? -708 * r() ** 3 : -r();
+        const u = i % 2 === 0 ? 2 ** (12 * r()) : 1 + r();
+        worstExp = Math.max(worstExp, Math.abs(simd!.exp64(x) - Math.exp(x)) / Math.exp(x));
+        worstLog = Math.max(worstLog, Math.abs(simd!.log64(u) - Math.log(u)) / Math.max(Math.abs(Math.log(u)), 1e-300));
+      }
+      expect(worstExp).toBeLessThan(1e-14);
+      expect(worstLog).toBeLessThan(1e-14);
+      expect(simd!.exp64(0)).toBe(1);
+      expect(simd!.log64(1)).toBe(0);
+      expect(simd!.exp64(NaN)).toBeNaN();
+      expect(simd!.exp64(-Infinity)).toBeLessThan(1e-300);
+    });
+
     it('wasm: the SIMD kernel agrees with the JavaScript kernel (C = 2 to 1000, gamma 0, 1.5, 2)', async () => {
       for (const [N, C] of SHAPES) {
         for (const gamma of [0, 1.5, 2]) {

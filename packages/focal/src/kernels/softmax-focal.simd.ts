@@ -1,49 +1,54 @@
 import { SIMD_OP, UPPER_HALF_DOWN, WASM_OP, WASM_TYPE, bindToWasmMemory, f32x4Splat, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
-import type { WasmFunction } from '@tfjs-losses/core';
+import type { WasmFunction, WasmValueType } from '@tfjs-losses/core';
 
 /*
- * The softmax focal loss's per-logit work in WebAssembly SIMD for the wasm
- * backend (four float32 lanes per instruction), written with core's module
- * builder and run on the backend's heap in place. The per-row scalar work
- * (a log, a log1p, the focal weight) stays in JavaScript, see
- * softmax-focal.wasm.ts.
+ * The wasm backend's softmax focal kernel in WebAssembly: the row loop, the
+ * per-logit work in SIMD (four float32 lanes per instruction) and the
+ * per-row terms in float64, written with core's module builder and run on
+ * the backend's heap in place, one call per kernel.
  *
  * Functions (pointers are byte offsets into the backend's memory):
  *
- *   row(z, C, y, mOut) -> f64
- *   rowStore(z, C, y, e, mOut) -> f64
- *       For the row z[0..C) with label y in [0, C): m = the largest logit
- *       other than z[y] (written as f32 to mOut) and returns
- *       so = Σ_{k != y} exp(z[k] - m), the terms accumulated in float64.
- *       rowStore also writes e[k] = exp(z[k] - m) for k != y and e[y] = 0.
- *       As m is the largest of the summed logits, 1 <= so <= C - 1 (for
- *       finite logits): nothing overflows, and terms that underflow are
- *       below 2^-149 of the sum.
- *   scaleRow(e, C, s)
- *       e[k] *= s for k in [0, C).
+ *   sum(z, labels, alpha, N, C, gamma) -> f64
+ *   sumGrad(z, labels, alpha, N, C, gamma, grad, gradScale) -> f64
+ *       The sum of the row losses of logits z [N, C] (C >= 2) with int32
+ *       labels [N] (outside [0, C): an ignored row, loss 0) and class
+ *       weights alpha [C]. sumGrad also writes the gradient of that sum
+ *       times gradScale to grad [N, C] (0 on ignored rows). Per row with
+ *       label y: m = the largest logit other than z[y] (one pass), then
+ *       so = Σ_{k != y} exp(z[k] - m) accumulated in float64 with
+ *       e[k] = exp(z[k] - m) written to the gradient row (e[y] = 0; a
+ *       second pass), the focal terms in float64 from so and m - z[y] (as
+ *       focalRowTerms in softmax-focal.cpu.ts with r = m), and the row
+ *       scaled in place while it is still in the cache. As m is the largest
+ *       of the summed logits, 1 <= so <= C - 1 (finite logits): nothing
+ *       overflows, and terms that underflow are below 2^-149 of the sum.
  *   exp(src, dst, n)
  *       dst[i] = exp(src[i]) for i in [0, n), n a multiple of 4, for
  *       src <= 0 (the tests compare it with Math.exp).
+ *   exp64(x), log64(u)
+ *       The float64 exp and log of the row terms (for the tests).
  *
- * exp(x) for x <= 0, on the difference x = xh + xl (xh = fl(z - m), xl its
- * rounding error from a two-sum, so that the rounding of z - m costs
- * nothing even where |x| is large): k = nearest(xh log2 e), r = xh - k C1 -
- * k C2 + xl with ln 2 = C1 + C2 (C1 has 9 significant bits, so k C1 and
- * xh - k C1 are exact), exp(r) = 1 + r + r² P(r) with P of degree 4 fitted
- * on |r| <= 0.36 (relative error 5e-9 before rounding), then times 2^k
- * as 2^(k >> 1) · 2^(k - (k >> 1)) built in the exponent bits, so that
- * results below 2^-126 round once into the subnormals. Lanes with
- * xh < -104 (exp below half the smallest subnormal, also -inf) give 0; NaN
- * gives NaN.
+ * exp(x) for x <= 0 in float32, on the difference x = xh + xl (xh = fl(z -
+ * m), xl its rounding error from a two-sum, so that the rounding of z - m
+ * costs nothing even where |x| is large): k = nearest(xh log2 e), r = xh -
+ * k C1 - k C2 + xl with ln 2 = C1 + C2 (C1 has 9 significant bits, so k C1
+ * and xh - k C1 are exact), exp(r) = 1 + r + r² P(r) with P of degree 4
+ * fitted on |r| <= 0.36 (relative error 5e-9 before rounding), then times
+ * 2^k (see expOf). Lanes with xh < -104 (exp below half the smallest
+ * subnormal, also -inf) give 0; NaN gives NaN. Its constants live in
+ * locals set once per call: TurboFan does not hoist a constant splat out
+ * of a loop.
  */
 
 /** The exports, bound to one memory. */
 export interface SoftmaxFocalSimd {
   memory: WebAssembly.Memory;
-  row(z: number, C: number, y: number, mOut: number): number;
-  rowStore(z: number, C: number, y: number, e: number, mOut: number): number;
-  scaleRow(e: number, C: number, s: number): void;
+  sum(z: number, labels: number, alpha: number, N: number, C: number, gamma: number): number;
+  sumGrad(z: number, labels: number, alpha: number, N: number, C: number, gamma: number, grad: number, gradScale: number): number;
   exp(src: number, dst: number, n: number): void;
+  exp64(x: number): number;
+  log64(x: number): number;
 }
 
 const { i32: T_I32, f32: T_F32, f64: T_F64, v128: T_V128 } = WASM_TYPE;
@@ -58,13 +63,9 @@ const OP_X = {
   i32x4Eq: 0x37,
   i32x4LtS: 0x39,
   v128Andnot: 0x4f,
-  f32x4Nearest: 0x6a,
   i32x4Shl: 0xab,
-  i32x4ShrS: 0xac,
   i32x4Add: 0xae,
-  i32x4Sub: 0xb1,
   i32x4MinS: 0xb6,
-  i32x4TruncSatF32x4S: 0xf8,
 } as const;
 
 /** Scalar opcodes not in core's table. */
@@ -94,33 +95,76 @@ interface ExpLocals {
   k: number;
   r: number;
   p: number;
-  ki: number;
+}
+
+/**
+ * The constants of {@link expOf}, each in a v128 local set once at the
+ * function's start (a constant splat inside a loop costs three x86
+ * instructions per use). `first` is the first of CONST_COUNT consecutive
+ * v128 locals.
+ */
+const CONSTS = ['log2e', 'magic', 'ln2Hi', 'ln2Lo', 'p0', 'p1', 'p2', 'p3', 'p4', 'one', 'expMin', 'bias', 'scale'] as const;
+type ExpConsts = Record<(typeof CONSTS)[number], number>;
+const CONST_COUNT = CONSTS.length;
+
+/** 1.5 * 2^23: adding it rounds a float32 of magnitude below 2^22 to an integer, held in the low mantissa bits. */
+const MAGIC = 12582912;
+/** The bits of MAGIC as an int32. */
+const MAGIC_BITS = 0x4b400000;
+/** Exponents are built for 2^(k + SCALE_SHIFT) and the product scaled back by 2^-SCALE_SHIFT. */
+const SCALE_SHIFT = 64;
+
+function expConsts(first: number): { locals: ExpConsts; init: number[] } {
+  const locals = Object.fromEntries(CONSTS.map((name, i) => [name, first + i])) as ExpConsts;
+  const values: Record<(typeof CONSTS)[number], number[]> = {
+    log2e: f32x4Splat(LOG2E),
+    magic: f32x4Splat(MAGIC),
+    ln2Hi: f32x4Splat(LN2_HI),
+    ln2Lo: f32x4Splat(LN2_LO),
+    p0: f32x4Splat(P[0]),
+    p1: f32x4Splat(P[1]),
+    p2: f32x4Splat(P[2]),
+    p3: f32x4Splat(P[3]),
+    p4: f32x4Splat(P[4]),
+    one: f32x4Splat(1),
+    expMin: f32x4Splat(EXP_MIN),
+    // bits(k + MAGIC) + bias = k + 127 + SCALE_SHIFT, the biased exponent of 2^(k + SCALE_SHIFT)
+    bias: [...wasm.i32(127 + SCALE_SHIFT - MAGIC_BITS), ...simd(OP_X.i32x4Splat)],
+    scale: f32x4Splat(2 ** -SCALE_SHIFT),
+  };
+  return { locals, init: CONSTS.flatMap((name) => [...values[name], ...put(locals[name])]) };
 }
 
 /**
  * exp(xh + xl) of two v128 locals (xl: -1 for none), left on the stack;
- * lanes with xh < -104 are not made 0 here (the caller masks them).
+ * lanes with xh < -104 are not made 0 here (the caller masks them), nor is
+ * anything guaranteed for xh > 0.
+ *
+ * k = nearest(xh log2 e) by adding MAGIC (its int32 bits minus MAGIC's are
+ * k itself), r = xh - k C1 - k C2 + xl, p = 1 + (r + r² P(r)), and
+ * exp = (p · 2^(k + 64)) · 2^-64: the first product is exact (a normal
+ * float32 for k >= -150), the second rounds once, into the subnormals
+ * where the result is below 2^-126.
  */
-function expOf(xh: number, xl: number, { k, r, p, ki }: ExpLocals): number[] {
-  const horner: number[] = [...f32x4Splat(P[4])];
-  for (let i = 3; i >= 0; i--) horner.push(...get(r), ...simd(OP.f32x4Mul), ...f32x4Splat(P[i]), ...simd(OP.f32x4Add));
-  const pow2 = (exponent: number[]): number[] => [...exponent, ...wasm.i32(127), ...simd(OP_X.i32x4Splat), ...simd(OP_X.i32x4Add), ...wasm.i32(23), ...simd(OP_X.i32x4Shl)];
+function expOf(xh: number, xl: number, { k, r, p }: ExpLocals, c: ExpConsts): number[] {
+  const horner: number[] = [...get(c.p4)];
+  for (let i = 3; i >= 0; i--) horner.push(...get(r), ...simd(OP.f32x4Mul), ...get(c[`p${i}` as 'p0']), ...simd(OP.f32x4Add));
   return [
-    // k = nearest(xh log2 e)
-    ...get(xh), ...f32x4Splat(LOG2E), ...simd(OP.f32x4Mul), ...simd(OP_X.f32x4Nearest), ...put(k),
-    // r = (xh - k C1) - k C2 (+ xl)
-    ...get(xh), ...get(k), ...f32x4Splat(LN2_HI), ...simd(OP.f32x4Mul), ...simd(OP.f32x4Sub),
-    ...get(k), ...f32x4Splat(LN2_LO), ...simd(OP.f32x4Mul), ...simd(OP.f32x4Sub),
+    // k (as k + MAGIC) = nearest(xh log2 e)
+    ...get(xh), ...get(c.log2e), ...simd(OP.f32x4Mul), ...get(c.magic), ...simd(OP.f32x4Add), ...put(k),
+    // r = (xh - k C1) - k C2 (+ xl), with k = (k + MAGIC) - MAGIC exactly
+    ...get(xh),
+    ...get(k), ...get(c.magic), ...simd(OP.f32x4Sub), ...tee(p),
+    ...get(c.ln2Hi), ...simd(OP.f32x4Mul), ...simd(OP.f32x4Sub),
+    ...get(p), ...get(c.ln2Lo), ...simd(OP.f32x4Mul), ...simd(OP.f32x4Sub),
     ...(xl >= 0 ? [...get(xl), ...simd(OP.f32x4Add)] : []),
     ...put(r),
     // p = 1 + (r + r² P(r))
     ...horner, ...get(r), ...get(r), ...simd(OP.f32x4Mul), ...simd(OP.f32x4Mul),
-    ...get(r), ...simd(OP.f32x4Add), ...f32x4Splat(1), ...simd(OP.f32x4Add), ...put(p),
-    // ki = k as i32; p · 2^(ki >> 1) · 2^(ki - (ki >> 1))
-    ...get(k), ...simd(OP_X.i32x4TruncSatF32x4S), ...put(ki),
-    ...get(p),
-    ...pow2([...get(ki), ...wasm.i32(1), ...simd(OP_X.i32x4ShrS)]), ...simd(OP.f32x4Mul),
-    ...pow2([...get(ki), ...get(ki), ...wasm.i32(1), ...simd(OP_X.i32x4ShrS), ...simd(OP_X.i32x4Sub)]), ...simd(OP.f32x4Mul),
+    ...get(r), ...simd(OP.f32x4Add), ...get(c.one), ...simd(OP.f32x4Add),
+    // · 2^(k + 64) · 2^-64
+    ...get(k), ...get(c.bias), ...simd(OP_X.i32x4Add), ...wasm.i32(23), ...simd(OP_X.i32x4Shl), ...simd(OP.f32x4Mul),
+    ...get(c.scale), ...simd(OP.f32x4Mul),
   ];
 }
 
@@ -135,28 +179,204 @@ function accumulate(accLow: number, accHigh: number, v: number): number[] {
 /** The v128 at byte address base + off (two i32 locals). */
 const loadAt = (base: number, off: number): number[] => [...get(base), ...get(off), WASM_OP.i32Add, ...v128Load()];
 
-/**
- * row / rowStore. Params: z 0, C 1, y 2, then (rowStore) e 3, mOut; locals
- * after the params.
+/** Scalar opcodes for the per-row float64 work. */
+const S = {
+  else: 0x05,
+  select: 0x1b,
+  i32Load: 0x28,
+  i32LtU: 0x49,
+  f64Eq: 0x61,
+  f64Ne: 0x62,
+  f64Le: 0x65,
+  i64Const: 0x42,
+  i64Add: 0x7c,
+  i64Sub: 0x7d,
+  i64And: 0x83,
+  i64Shl: 0x86,
+  i64ShrS: 0x87,
+  f64Abs: 0x99,
+  f64Neg: 0x9a,
+  f64Nearest: 0x9e,
+  f64Add: 0xa0,
+  f64Sub: 0xa1,
+  f64Mul: 0xa2,
+  f64Div: 0xa3,
+  f64Min: 0xa4,
+  f64Max: 0xa5,
+  f32DemoteF64: 0xb6,
+  f64ConvertI64S: 0xb9,
+  f64PromoteF32: 0xbb,
+  i64ReinterpretF64: 0xbd,
+  f64ReinterpretI64: 0xbf,
+} as const;
+const BLOCK_F64 = 0x7c;
+/** i64.trunc_sat_f64_s (0 for NaN, no trap). */
+const I64_TRUNC_SAT_F64_S = [0xfc, 0x06];
+
+/** i64.const of a BigInt (signed LEB128). */
+function i64(value: bigint): number[] {
+  const out: number[] = [S.i64Const];
+  let v = BigInt.asIntN(64, value);
+  for (;;) {
+    const low = Number(v & 0x7fn);
+    v >>= 7n;
+    const done = (v === 0n && (low & 0x40) === 0) || (v === -1n && (low & 0x40) !== 0);
+    out.push(done ? low : low | 0x80);
+    if (done) return out;
+  }
+}
+
+/** Locals of a function, numbered from `first` (after the params), typed in order. */
+class Locals {
+  readonly types: WasmValueType[] = [];
+  constructor(private readonly first: number) {}
+  add(type: WasmValueType): number {
+    this.types.push(type);
+    return this.first + this.types.length - 1;
+  }
+  many(type: WasmValueType, n: number): number[] {
+    return Array.from({ length: n }, () => this.add(type));
+  }
+}
+
+/*
+ * Float64 exp and log for the per-row terms (scalar code, inlined where
+ * used). The row terms feed float32 outputs, so a few float64 ulp are far
+ * more than enough; both are tested against Math.exp / Math.log. Their
+ * polynomials are evaluated in Estrin's form (independent pairs combined
+ * with x², x⁴, x⁸): the per-row terms are a chain of dependent steps, and
+ * Horner's form would make it twice as long.
+ *
+ * exp(x): x is clamped to [-708, 709] (beyond, float32 results are 0 or
+ * the clamped value does not reach them; NaN stays NaN), k = nearest(x /
+ * ln 2), r = x - k ln2Hi - k ln2Lo (ln2Hi has 32 significant bits: k ln2Hi
+ * is exact), e^r from its Taylor series to r^11 (remainder below 7e-15 for
+ * |r| <= ln 2 / 2), times 2^k from the exponent bits (the saturating
+ * truncation gives k = 0 for NaN).
+ *
+ * log(u), u >= 1 finite: u = 2^k f with f in [sqrt(2)/2, sqrt(2)) (the
+ * exponent bits shifted so that the split happens at sqrt(2)), s = (f - 1)
+ * / (f + 1) (f - 1 exact), log f = 2 atanh(s) = 2 s (1 + s²/3 + ... +
+ * s^16/17) (|s| <= 0.172, remainder below 1e-15 relative), plus k ln 2 in
+ * two parts.
  */
-function rowFunction(store: boolean): WasmFunction {
-  const np = store ? 5 : 4;
-  const [z, C, y] = [0, 1, 2];
-  const e = 3;
-  const mOut = np - 1;
-  // i32 locals
-  const [off, full] = [np, np + 1];
-  // v128 locals
-  const v0 = np + 2;
-  const [idx, yv, mv, negM, v, xh, xl, t1, ex, accLow, accHigh, k, r, p, ki, tailIdx, valid] = Array.from({ length: 17 }, (_, i) => v0 + i);
-  const expLocals = { k, r, p, ki };
+const LN2_HI_64 = 6.93147180369123816490e-1;
+const LN2_LO_64 = 1.90821492927058770002e-10;
+const EXP64_MIN = -708;
+const EXP64_MAX = 709;
+/** 1 / i! for i = 0..11. */
+const EXP64_TAYLOR = Array.from({ length: 12 }, (_, i) => 1 / Array.from({ length: i }, (_, j) => j + 1).reduce((a, b) => a * b, 1));
+/** 1 / (2i + 1) for i = 0..8. */
+const ATANH_SERIES = Array.from({ length: 9 }, (_, i) => 1 / (2 * i + 1));
+/** The high word of the sqrt(2)/2 split, as in the classic fdlibm reduction. */
+const SQRT_HALF_HIGH = 0x3fe6a09en;
+
+/** f64 locals holding x, x², x⁴, x⁸ for {@link estrin}. */
+interface Powers {
+  x: number;
+  x2: number;
+  x4: number;
+  x8: number;
+}
+
+/** x², x⁴, x⁸ into their locals (x already set). */
+function powersOf({ x, x2, x4, x8 }: Powers): number[] {
+  return [...get(x), ...get(x), S.f64Mul, ...tee(x2), ...get(x2), S.f64Mul, ...tee(x4), ...get(x4), S.f64Mul, ...put(x8)];
+}
+
+/** Σ coeffs[i] x^i (at most 16 coefficients) in Estrin's form, left on the stack. */
+function estrin(coeffs: number[], pw: Powers): number[] {
+  if (coeffs.length === 1) return wasm.f64(coeffs[0]);
+  if (coeffs.length === 2) return [...wasm.f64(coeffs[1]), ...get(pw.x), S.f64Mul, ...wasm.f64(coeffs[0]), S.f64Add];
+  let h = 1;
+  while (h * 2 < coeffs.length) h *= 2;
+  const power = h === 2 ? pw.x2 : h === 4 ? pw.x4 : pw.x8;
+  return [...estrin(coeffs.slice(h), pw), ...get(power), S.f64Mul, ...estrin(coeffs.slice(0, h), pw), S.f64Add];
+}
+
+interface ScalarTemps extends Powers {
+  ix: number;
+  k: number;
+  s: number;
+}
+
+/** exp of the f64 on the stack (see above), left on the stack. Uses x, x2, x4, x8 and k. */
+function exp64(t: ScalarTemps): number[] {
+  return [
+    ...wasm.f64(EXP64_MAX), S.f64Min, ...wasm.f64(EXP64_MIN), S.f64Max, ...put(t.x),
+    ...get(t.x), ...wasm.f64(1 / Math.LN2), S.f64Mul, S.f64Nearest, ...put(t.k),
+    // x := r
+    ...get(t.x), ...get(t.k), ...wasm.f64(LN2_HI_64), S.f64Mul, S.f64Sub,
+    ...get(t.k), ...wasm.f64(LN2_LO_64), S.f64Mul, S.f64Sub, ...put(t.x),
+    ...powersOf(t),
+    ...estrin(EXP64_TAYLOR, t),
+    ...get(t.k), ...I64_TRUNC_SAT_F64_S, ...i64(1023n), S.i64Add, ...i64(52n), S.i64Shl, S.f64ReinterpretI64,
+    S.f64Mul,
+  ];
+}
+
+/** log of the f64 on the stack (>= 1, finite; see above), left on the stack. Uses every temp. */
+function log64(t: ScalarTemps): number[] {
+  return [
+    S.i64ReinterpretF64, ...i64((0x3ff00000n - SQRT_HALF_HIGH) << 32n), S.i64Add, ...tee(t.ix),
+    ...i64(52n), S.i64ShrS, ...i64(1023n), S.i64Sub, S.f64ConvertI64S, ...put(t.k),
+    // f, then s = (f - 1) / (f + 1) and x = s²
+    ...get(t.ix), ...i64(0x000fffffffffffffn), S.i64And, ...i64(SQRT_HALF_HIGH << 32n), S.i64Add, S.f64ReinterpretI64, ...put(t.s),
+    ...get(t.s), ...wasm.f64(1), S.f64Sub, ...get(t.s), ...wasm.f64(1), S.f64Add, S.f64Div, ...tee(t.s),
+    ...get(t.s), S.f64Mul, ...put(t.x),
+    ...powersOf(t),
+    // k ln2Hi + (k ln2Lo + 2 s series)
+    ...get(t.k), ...wasm.f64(LN2_HI_64), S.f64Mul,
+    ...get(t.k), ...wasm.f64(LN2_LO_64), S.f64Mul,
+    ...get(t.s), ...get(t.s), S.f64Add, ...estrin(ATANH_SERIES, t), S.f64Mul,
+    S.f64Add, S.f64Add,
+  ];
+}
+
+function scalarTemps(locals: Locals): ScalarTemps {
+  const [x, x2, x4, x8, k, s] = locals.many(T_F64, 6);
+  return { x, x2, x4, x8, k, s, ix: locals.add(WASM_TYPE.i64) };
+}
+
+/** exp64 and log64 as exported functions (for the tests). */
+function scalarFunction(name: 'exp64' | 'log64'): WasmFunction {
+  const locals = new Locals(1);
+  const temps = scalarTemps(locals);
+  return {
+    name,
+    params: [T_F64],
+    results: [T_F64],
+    locals: locals.types,
+    code: [...get(0), ...(name === 'exp64' ? exp64(temps) : log64(temps))],
+  };
+}
+
+/**
+ * sum / sumGrad: the loss sum over all rows, and (sumGrad) the gradient of
+ * that sum times gradScale written to grad. Params: z 0, labels 1, alpha 2,
+ * N 3, C 4 (i32; C >= 2), gamma 5 (f64), then (sumGrad) grad 6 (i32) and
+ * gradScale 7 (f64).
+ */
+function batchFunction(store: boolean): WasmFunction {
+  const [z, labels, alpha, N, C, gamma, grad, gradScale] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const np = store ? 8 : 6;
+  const L = new Locals(np);
+  const [off, full, y, n, rz, re, lab] = L.many(T_I32, 7);
+  const [so, gap, lv, tv, lp, l1p, d, pv, qv, w, aw, gy, total, alphaY, lso, eg, egn, invSo] = L.many(T_F64, 18);
+  const temps = scalarTemps(L);
+  const mF = L.add(T_F32);
+  const [idx, yv, mv, negM, v, xh, xl, t1, ex, accLow, accHigh, k, r, p, tailIdx, valid, sv] = L.many(T_V128, 17);
+  const consts = expConsts(L.add(T_V128));
+  L.many(T_V128, CONST_COUNT - 1);
+  const c = consts.locals;
+  const expLocals = { k, r, p };
   const four = [...wasm.i32(4), ...simd(OP_X.i32x4Splat)];
   const negInf = f32x4Splat(-Infinity);
 
   // v = z values with the label's lane at -inf (for the maximum)
   const maxStep = [
     ...negInf, ...get(v), ...get(idx), ...get(yv), ...simd(OP_X.i32x4Eq), ...simd(OP.v128Bitselect), ...put(t1),
-    ...get(mv), ...get(t1), ...simd(OP.f32x4Max), ...put(mv),
+    ...get(mv), ...get(t1), ...simd(OP.f32x4Pmax), ...put(mv),
   ];
   // ex = exp(v - m) with 0 at the label's lane and below EXP_MIN
   const expStep = [
@@ -166,11 +386,11 @@ function rowFunction(store: boolean): WasmFunction {
     ...get(v), ...get(xh), ...get(t1), ...simd(OP.f32x4Sub), ...simd(OP.f32x4Sub), // v - (xh - b')
     ...get(negM), ...get(t1), ...simd(OP.f32x4Sub), // -m - b'
     ...simd(OP.f32x4Add), ...put(xl),
-    ...expOf(xh, xl, expLocals), ...put(ex),
+    ...expOf(xh, xl, expLocals, c), ...put(ex),
     // mask: label lane or xh < EXP_MIN
     ...get(ex),
     ...get(idx), ...get(yv), ...simd(OP_X.i32x4Eq),
-    ...get(xh), ...f32x4Splat(EXP_MIN), ...simd(OP.f32x4Lt), ...simd(OP.v128Or),
+    ...get(xh), ...get(c.expMin), ...simd(OP.f32x4Lt), ...simd(OP.v128Or),
     ...simd(OP_X.v128Andnot), ...put(ex),
   ];
 
@@ -190,7 +410,7 @@ function rowFunction(store: boolean): WasmFunction {
   ];
   const gatherTail = [
     ...f32x4Splat(0),
-    ...[0, 1, 2, 3].flatMap((j) => [...laneAddress(z, j), ...wasm.f32Load(), ...simd(OP.f32x4ReplaceLane, j)]),
+    ...[0, 1, 2, 3].flatMap((j) => [...laneAddress(rz, j), ...wasm.f32Load(), ...simd(OP.f32x4ReplaceLane, j)]),
     ...put(v),
   ];
   const ifTail = (bodyCode: number[]): number[] => [...get(C), ...wasm.i32(3), WASM_OP.i32And, IF, 0x40, ...bodyCode, WASM_OP.end];
@@ -199,84 +419,155 @@ function rowFunction(store: boolean): WasmFunction {
     ...get(idx), ...get(C), ...simd(OP_X.i32x4Splat), ...simd(OP_X.i32x4LtS), ...put(valid),
     ...get(idx), ...get(C), ...wasm.i32(1), WASM_OP.i32Sub, ...simd(OP_X.i32x4Splat), ...simd(OP_X.i32x4MinS), ...put(tailIdx),
   ];
+  const at = (base: number): number[] => [...get(base), ...get(off), WASM_OP.i32Add];
+  const atLabel = (base: number): number[] => [...get(base), ...get(y), ...wasm.i32(2), WASM_OP.i32Shl, WASM_OP.i32Add];
 
-  const code = [
-    ...get(C), ...wasm.i32(-4), WASM_OP.i32And, ...wasm.i32(2), WASM_OP.i32Shl, ...put(full),
+  // so = Σ_{k != y} exp(z_k - m) for the row at rz (m = max over k != y, kept in mF); e values to re
+  const rowSums = [
     ...get(y), ...simd(OP_X.i32x4Splat), ...put(yv),
     // pass 1: m = max over k != y
     ...negInf, ...put(mv),
-    ...mainLoop([...loadAt(z, off), ...put(v), ...maxStep]),
+    ...mainLoop([...loadAt(rz, off), ...put(v), ...maxStep]),
     ...ifTail([...tailSetup, ...gatherTail, ...get(tailIdx), ...put(idx), ...maxStep]),
     // fold the four lanes of mv
-    ...get(mv), ...get(mv), ...get(mv), ...simd(OP.i8x16Shuffle, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7), ...simd(OP.f32x4Max), ...put(mv),
-    ...get(mv), ...get(mv), ...get(mv), ...simd(OP.i8x16Shuffle, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11), ...simd(OP.f32x4Max), ...put(mv),
-    ...get(mOut), ...get(mv), ...simd(OP.f32x4ExtractLane, 0), ...wasm.f32Store(),
+    ...get(mv), ...get(mv), ...get(mv), ...simd(OP.i8x16Shuffle, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7), ...simd(OP.f32x4Pmax), ...put(mv),
+    ...get(mv), ...get(mv), ...get(mv), ...simd(OP.i8x16Shuffle, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11), ...simd(OP.f32x4Pmax), ...put(mv),
+    ...get(mv), ...simd(OP.f32x4ExtractLane, 0), ...put(mF),
     ...get(mv), ...simd(OP.f32x4Neg), ...put(negM),
     // pass 2: the exponentials and their sum
+    ...f32x4Splat(0), ...put(accLow), ...f32x4Splat(0), ...put(accHigh),
     ...mainLoop([
-      ...loadAt(z, off), ...put(v), ...expStep,
-      ...(store ? [...get(e), ...get(off), WASM_OP.i32Add, ...get(ex), ...v128Store()] : []),
+      ...loadAt(rz, off), ...put(v), ...expStep,
+      ...(store ? [...at(re), ...get(ex), ...v128Store()] : []),
       ...accumulate(accLow, accHigh, ex),
     ]),
     ...ifTail([
       ...tailSetup, ...gatherTail, ...get(tailIdx), ...put(idx), ...expStep,
       // every lane stores (lanes past C - 1 repeat the last element's value)
-      ...(store ? [0, 1, 2, 3].flatMap((j) => [...laneAddress(e, j), ...get(ex), ...simd(OP.f32x4ExtractLane, j), ...wasm.f32Store()]) : []),
+      ...(store ? [0, 1, 2, 3].flatMap((j) => [...laneAddress(re, j), ...get(ex), ...simd(OP.f32x4ExtractLane, j), ...wasm.f32Store()]) : []),
       ...get(ex), ...get(valid), ...simd(OP.v128And), ...put(ex),
       ...accumulate(accLow, accHigh, ex),
     ]),
     ...get(accLow), ...get(accHigh), ...simd(OP.f64x2Add), ...put(accLow),
-    ...get(accLow), ...simd(OP.f64x2ExtractLane, 0), ...get(accLow), ...simd(OP.f64x2ExtractLane, 1), WASM_OP.f64Add,
+    ...get(accLow), ...simd(OP.f64x2ExtractLane, 0), ...get(accLow), ...simd(OP.f64x2ExtractLane, 1), WASM_OP.f64Add, ...put(so),
+  ];
+
+  // The focal terms in float64 (the arithmetic of focalRowTerms in softmax-focal.cpu.ts, with r = m,
+  // arranged so that the dependent chain is short):
+  // L = log(so) + m - z_y = log((1 - p) / p); t = exp(-|L|) = so e^gap (L <= 0) or e^-gap / so (L > 0),
+  // both products computed beside log(so); lp = -log p = max(L, 0) + log1p(t),
+  // log(1 - p) = min(L, 0) - log1p(t); p and 1 - p are 1 / (1 + t) and t / (1 + t) (which is which by
+  // the sign of L). log1p(t) = log(u) + (t - (u - 1)) with u = fl(1 + t): the correction is the
+  // rounding error of u (exact), which log1p would divide by u; leaving the division out costs below
+  // 2^-52 relative.
+  const rowTerms = [
+    ...get(mF), S.f64PromoteF32, ...atLabel(rz), ...wasm.f32Load(), S.f64PromoteF32, S.f64Sub, ...put(gap),
+    // independent of each other: log(so), e^gap, e^-gap, 1 / so
+    ...get(so), ...log64(temps), ...put(lso),
+    ...get(gap), ...exp64(temps), ...put(eg),
+    ...get(gap), S.f64Neg, ...exp64(temps), ...put(egn),
+    ...wasm.f64(1), ...get(so), S.f64Div, ...put(invSo),
+    // L (NaN where so is NaN or infinite)
+    ...get(lso), ...get(gap), S.f64Add, ...get(so), ...get(so), S.f64Sub, S.f64Add, ...put(lv),
+    ...get(so), ...get(eg), S.f64Mul, ...get(egn), ...get(invSo), S.f64Mul, ...get(lv), ...wasm.f64(0), S.f64Le, S.select, ...put(tv),
+    // u = 1 + t (in d), log1p(t), lp
+    ...wasm.f64(1), ...get(tv), S.f64Add, ...tee(d),
+    ...log64(temps), ...get(tv), ...get(d), ...wasm.f64(1), S.f64Sub, S.f64Sub, S.f64Add, ...put(l1p),
+    ...get(lv), ...wasm.f64(0), S.f64Max, ...get(l1p), S.f64Add, ...put(lp),
+    ...wasm.f64(1), ...get(d), S.f64Div, ...put(d),
+    // p = L <= 0 ? d : t d, 1 - p the other one
+    ...get(d), ...get(tv), ...get(d), S.f64Mul, ...get(lv), ...wasm.f64(0), S.f64Le, S.select, ...put(pv),
+    ...get(tv), ...get(d), S.f64Mul, ...get(d), ...get(lv), ...wasm.f64(0), S.f64Le, S.select, ...put(qv),
+    // w = (1 - p)^gamma
+    ...get(gamma), ...wasm.f64(2), S.f64Eq,
+    IF, BLOCK_F64, ...get(qv), ...get(qv), S.f64Mul,
+    S.else,
+    ...get(gamma), ...wasm.f64(0), S.f64Eq,
+    IF, BLOCK_F64, ...wasm.f64(1),
+    S.else,
+    ...get(lv), ...wasm.f64(0), S.f64Min, ...get(l1p), S.f64Sub, ...get(gamma), S.f64Mul, ...exp64(temps),
+    WASM_OP.end,
+    WASM_OP.end,
+    ...put(w),
+    // the row's loss alpha w lp
+    ...get(alphaY), ...get(w), S.f64Mul, ...put(aw),
+    ...get(total), ...get(aw), ...get(lp), S.f64Mul, S.f64Add, ...put(total),
+  ];
+
+  // grad row: e * (-gy / so), gy at y, with gy = -alpha w ((1 - p) + gamma p lp) gradScale
+  const scaleRow = [
+    ...get(aw), S.f64Neg, ...get(qv), ...get(gamma), ...get(pv), S.f64Mul, ...get(lp), S.f64Mul, S.f64Add, S.f64Mul,
+    ...get(gradScale), S.f64Mul, ...put(gy),
+    ...get(gy), S.f64Neg, ...get(invSo), S.f64Mul, S.f32DemoteF64, ...simd(OP.f32x4Splat), ...put(sv),
+    ...wasm.i32(0), ...put(off),
+    ...loopUntil([...get(off), ...get(full), WASM_OP.i32GeU], [
+      ...at(re), ...at(re), ...v128Load(), ...get(sv), ...simd(OP.f32x4Mul), ...v128Store(),
+      ...wasm.addTo(off, 16),
+    ]),
+    ...loopUntil([...get(off), ...get(C), ...wasm.i32(2), WASM_OP.i32Shl, WASM_OP.i32GeU], [
+      ...at(re), ...at(re), ...wasm.f32Load(), ...get(sv), ...simd(OP.f32x4ExtractLane, 0), F32_MUL, ...wasm.f32Store(),
+      ...wasm.addTo(off, 4),
+    ]),
+    ...atLabel(re), ...get(gy), S.f32DemoteF64, ...wasm.f32Store(),
+  ];
+  const zeroRow = [
+    ...wasm.i32(0), ...put(off),
+    ...loopUntil([...get(off), ...get(C), ...wasm.i32(2), WASM_OP.i32Shl, WASM_OP.i32GeU], [
+      ...at(re), ...wasm.f32(0), ...wasm.f32Store(),
+      ...wasm.addTo(off, 4),
+    ]),
+  ];
+
+  const rowStride = [...get(C), ...wasm.i32(2), WASM_OP.i32Shl];
+  const code = [
+    ...consts.init,
+    ...get(C), ...wasm.i32(-4), WASM_OP.i32And, ...wasm.i32(2), WASM_OP.i32Shl, ...put(full),
+    ...get(z), ...put(rz), ...get(labels), ...put(lab),
+    ...(store ? [...get(grad), ...put(re)] : []),
+    ...wasm.f64(0), ...put(total),
+    ...loopUntil([...get(n), ...get(N), WASM_OP.i32GeU], [
+      ...get(lab), S.i32Load, 2, 0, ...tee(y),
+      ...get(C), S.i32LtU,
+      IF, 0x40,
+      ...get(alpha), ...get(y), ...wasm.i32(2), WASM_OP.i32Shl, WASM_OP.i32Add, ...wasm.f32Load(), S.f64PromoteF32, ...put(alphaY),
+      ...rowSums,
+      ...rowTerms,
+      ...(store ? scaleRow : []),
+      ...(store ? [S.else, ...zeroRow] : []),
+      WASM_OP.end,
+      ...wasm.addTo(n, 1), ...wasm.addTo(lab, 4),
+      ...get(rz), ...rowStride, WASM_OP.i32Add, ...put(rz),
+      ...(store ? [...get(re), ...rowStride, WASM_OP.i32Add, ...put(re)] : []),
+    ]),
+    ...get(total),
   ];
   return {
-    name: store ? 'rowStore' : 'row',
-    params: Array<typeof T_I32>(np).fill(T_I32),
+    name: store ? 'sumGrad' : 'sum',
+    params: store ? [T_I32, T_I32, T_I32, T_I32, T_I32, T_F64, T_I32, T_F64] : [T_I32, T_I32, T_I32, T_I32, T_I32, T_F64],
     results: [T_F64],
-    locals: [T_I32, T_I32, ...Array<typeof T_V128>(17).fill(T_V128)],
+    locals: L.types,
     code,
   };
 }
 
-// scaleRow: params e 0, C 1, s 2 (f32); locals off 3, full 4, end 5 (i32), sv 6 (v128).
-function scaleRowFunction(): WasmFunction {
-  const [e, C, s, off, full, end, sv] = [0, 1, 2, 3, 4, 5, 6];
-  const at = [...get(e), ...get(off), WASM_OP.i32Add];
-  return {
-    name: 'scaleRow',
-    params: [T_I32, T_I32, T_F32],
-    results: [],
-    locals: [T_I32, T_I32, T_I32, T_V128],
-    code: [
-      ...get(C), ...wasm.i32(-4), WASM_OP.i32And, ...wasm.i32(2), WASM_OP.i32Shl, ...put(full),
-      ...get(C), ...wasm.i32(2), WASM_OP.i32Shl, ...put(end),
-      ...get(s), ...simd(OP.f32x4Splat), ...put(sv),
-      ...loopUntil([...get(off), ...get(full), WASM_OP.i32GeU], [
-        ...at, ...at, ...v128Load(), ...get(sv), ...simd(OP.f32x4Mul), ...v128Store(),
-        ...wasm.addTo(off, 16),
-      ]),
-      ...loopUntil([...get(off), ...get(end), WASM_OP.i32GeU], [
-        ...at, ...at, ...wasm.f32Load(), ...get(s), F32_MUL, ...wasm.f32Store(),
-        ...wasm.addTo(off, 4),
-      ]),
-    ],
-  };
-}
-
-// exp: params src 0, dst 1, n 2; locals off 3, limit 4 (i32), x 5, out 6, k 7, r 8, p 9, ki 10 (v128).
+// exp: params src 0, dst 1, n 2; locals off 3, limit 4 (i32), x 5, out 6, k 7, r 8, p 9 and the constants (v128).
 function expFunction(): WasmFunction {
-  const [src, dst, n, off, limit, x, out, k, r, p, ki] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const [src, dst, n, off, limit, x, out, k, r, p] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const consts = expConsts(10);
+  const c = consts.locals;
   return {
     name: 'exp',
     params: [T_I32, T_I32, T_I32],
     results: [],
-    locals: [T_I32, T_I32, ...Array<typeof T_V128>(6).fill(T_V128)],
+    locals: [T_I32, T_I32, ...Array<typeof T_V128>(5 + CONST_COUNT).fill(T_V128)],
     code: [
+      ...consts.init,
       ...get(n), ...wasm.i32(2), WASM_OP.i32Shl, ...put(limit),
       ...loopUntil([...get(off), ...get(limit), WASM_OP.i32GeU], [
         ...loadAt(src, off), ...put(x),
-        ...expOf(x, -1, { k, r, p, ki }), ...put(out),
+        ...expOf(x, -1, { k, r, p }, c), ...put(out),
         ...get(dst), ...get(off), WASM_OP.i32Add,
-        ...get(out), ...get(x), ...f32x4Splat(EXP_MIN), ...simd(OP.f32x4Lt), ...simd(OP_X.v128Andnot),
+        ...get(out), ...get(x), ...get(c.expMin), ...simd(OP.f32x4Lt), ...simd(OP_X.v128Andnot),
         ...v128Store(),
         ...wasm.addTo(off, 16),
       ]),
@@ -286,12 +577,12 @@ function expFunction(): WasmFunction {
 
 /** The module's bytes. */
 export function softmaxFocalSimdModule(): Uint8Array<ArrayBuffer> {
-  return wasmModuleBytes([rowFunction(false), rowFunction(true), scaleRowFunction(), expFunction()]);
+  return wasmModuleBytes([batchFunction(false), batchFunction(true), expFunction(), scalarFunction('exp64'), scalarFunction('log64')]);
 }
 
 function bindSoftmaxFocal(exports: WebAssembly.Exports, memory: WebAssembly.Memory): SoftmaxFocalSimd {
   const ex = exports as unknown as Omit<SoftmaxFocalSimd, 'memory'>;
-  return { memory, row: ex.row, rowStore: ex.rowStore, scaleRow: ex.scaleRow, exp: ex.exp };
+  return { memory, sum: ex.sum, sumGrad: ex.sumGrad, exp: ex.exp, exp64: ex.exp64, log64: ex.log64 };
 }
 
 /**

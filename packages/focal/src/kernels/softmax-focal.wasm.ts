@@ -1,17 +1,15 @@
 import type { FillKernelSpec } from '@tfjs-losses/core';
-import { focalRowTerms } from './softmax-focal.cpu';
 import type { SoftmaxFocalSimd } from './softmax-focal.simd';
 
 /*
  * The wasm backend's summing softmax focal kernel (the loss sum and, while a
- * gradient is recorded, d/dlogits) with the per-logit work in the SIMD loops
- * of softmax-focal.simd.ts: per row one call for m = the largest logit other
- * than the label's and so = Σ_{k != y} exp(z_k - m) (the exponentials left
- * in the gradient's row), the scalar terms here in float64 as in
- * softmax-focal.cpu.ts with the reference r = m (its fallback reference:
- * 1 <= so <= C - 1), and one call that scales the row. Ignored rows (label
- * outside [0, C)) and C = 1 give 0 as there. Where the views are not in the
- * module's memory, the JavaScript kernel runs.
+ * gradient is recorded, d/dlogits): one call into softmax-focal.simd.ts,
+ * which runs the row loop, the per-logit work in SIMD and the per-row
+ * scalar terms in float64 (the arithmetic of focalRowTerms in
+ * softmax-focal.cpu.ts with the reference r = the largest of the other
+ * logits). Ignored rows (label outside [0, C)) give 0 there. C = 1,
+ * labels that are not int32 (the op also takes float32 labels) and views
+ * outside the module's memory run the JavaScript kernel.
  */
 
 let simdPasses = 0;
@@ -19,49 +17,6 @@ let simdPasses = 0;
 /** How many kernel calls ran the SIMD loops (tests check that the wasm path does not fall back). */
 export function softmaxFocalSimdPasses(): number {
   return simdPasses;
-}
-
-/**
- * Sum of the per-row losses over rows of `z` [N, C] (heap views), with the
- * gradient of that sum times `gradScale` written to `grad` when given.
- * `scratch` is a heap float32 the SIMD call writes each row's maximum to.
- */
-function simdPass(
-  simd: SoftmaxFocalSimd,
-  z: Float32Array,
-  labels: Int32Array,
-  alpha: Float32Array,
-  N: number,
-  C: number,
-  gamma: number,
-  grad: Float32Array | null,
-  gradScale: number,
-  scratch: Float32Array,
-): number {
-  const terms = new Float64Array(2);
-  const zOff = z.byteOffset;
-  const gOff = grad === null ? 0 : grad.byteOffset;
-  const mOut = scratch.byteOffset;
-  let total = 0;
-  for (let n = 0; n < N; n++) {
-    const y = labels[n];
-    const base = n * C;
-    if (!(y >= 0 && y < C) || C === 1) {
-      if (grad !== null) grad.fill(0, base, base + C);
-      continue;
-    }
-    const so = grad === null ? simd.row(zOff + 4 * base, C, y, mOut) : simd.rowStore(zOff + 4 * base, C, y, gOff + 4 * base, mOut);
-    const r = scratch[0];
-    const zy = z[base + y];
-    focalRowTerms(so, r - zy, alpha[y], gamma, grad !== null, terms);
-    total += terms[0];
-    if (grad !== null) {
-      const gy = terms[1] * gradScale;
-      simd.scaleRow(gOff + 4 * base, C, -gy / so);
-      grad[base + y] = gy;
-    }
-  }
-  return total;
 }
 
 /**
@@ -77,14 +32,19 @@ export function softmaxFocalSumWasm(base: FillKernelSpec, simd: SoftmaxFocalSimd
       const out = outputs[0] as Float32Array;
       const grad = attrs.withGrad ? (outputs[1] as Float32Array) : null;
       const buffer = simd.memory.buffer;
-      if (z.buffer !== buffer || out.buffer !== buffer || (grad !== null && grad.buffer !== buffer)) {
+      const [N, C] = shapes[0];
+      const inHeap = z.buffer === buffer && labels.buffer === buffer && alpha.buffer === buffer && (grad === null || grad.buffer === buffer);
+      if (!inHeap || !(labels instanceof Int32Array) || C < 2) {
         base.fill(inputs, outputs, attrs, shapes);
         return;
       }
-      const [N, C] = shapes[0];
       const divisor = attrs.divisor as number;
+      const gamma = attrs.gamma as number;
       simdPasses++;
-      const sum = simdPass(simd, z, labels, alpha, N, C, attrs.gamma as number, grad, 1 / divisor, out);
+      const sum =
+        grad === null
+          ? simd.sum(z.byteOffset, labels.byteOffset, alpha.byteOffset, N, C, gamma)
+          : simd.sumGrad(z.byteOffset, labels.byteOffset, alpha.byteOffset, N, C, gamma, grad.byteOffset, 1 / divisor);
       out[0] = sum / divisor;
     },
   };
