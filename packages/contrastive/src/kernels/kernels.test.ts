@@ -97,6 +97,22 @@ describe('fused kernels agree with their composed form', () => {
     await expectClose(t, tf.transpose(x), { rtol: 0, atol: 0 });
   });
 
+  it('transpose with sizes that are multiples of 4 (the SIMD loop on wasm; 16-wide strips and a partial one)', async () => {
+    for (const [n, m] of [[68, 132], [132, 68], [4, 4]]) {
+      const x = randomTensor([n, m], 11 + n);
+      await expectClose(transposeMatrixOp([x], {})[0], tf.transpose(x), { rtol: 0, atol: 0 });
+    }
+  });
+
+  it('symmetrize with n a multiple of 4 (the SIMD loop on wasm), with and without a target', async () => {
+    const p = randomTensor([68, 68], 12);
+    const g = randomTensor([68], 13);
+    for (const targetShift of [undefined, 0, 5]) {
+      const attrs = targetShift === undefined ? {} : { targetShift };
+      await expectClose(symmetrizeOp([p, g], attrs)[0], withComposedOps(() => symmetrizeOp([p, g], attrs)[0]));
+    }
+  });
+
   it('symmetrize: g_i P_ij + g_j P_ji (across tile edges)', async () => {
     const big = randomTensor([67, 67], 9);
     const gBig = randomTensor([67], 10);

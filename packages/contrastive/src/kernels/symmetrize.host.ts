@@ -1,4 +1,5 @@
 import type { FillKernelSpec } from '@tfjs-losses/core';
+import type { TransposeSimd } from './transpose.simd';
 
 /** Tile edge of the blocked pass: two 64x64 float tiles stay in L1. */
 const TILE = 64;
@@ -35,8 +36,12 @@ function symmetrizeTiles(pv: Float32Array, gv: Float32Array, out: Float32Array, 
       }
     }
   }
+  subtractTarget(gv, out, n, shift);
+}
+
+/** The target one-hot T (t(i) = (i + shift) mod n; none for shift < 0): K −= G·T + (G·T)ᵀ. */
+function subtractTarget(gv: Float32Array, out: Float32Array, n: number, shift: number): void {
   if (shift < 0) return;
-  // The target one-hot T (t(i) = (i + shift) mod n): K −= G·T + (G·T)ᵀ.
   for (let i = 0; i < n; i++) {
     const t = (i + shift) % n;
     out[i * n + t] -= gv[i];
@@ -58,3 +63,28 @@ export const symmetrizeHost: FillKernelSpec = {
   fill: ([pv, gv], [out], attrs, [[n]]) =>
     symmetrizeTiles(pv as Float32Array, gv as Float32Array, out as Float32Array, n, (attrs.targetShift as number | undefined) ?? -1),
 };
+
+/**
+ * {@link symmetrizeHost} for the wasm backend: the SIMD loop of
+ * transpose.simd.ts (float32 products and sum) where n is a multiple of 4 and
+ * the views are in its memory, then the target in JavaScript; the
+ * JavaScript kernel otherwise.
+ */
+export function symmetrizeWasm(simd: TransposeSimd | null): FillKernelSpec {
+  if (simd === null) return symmetrizeHost;
+  return {
+    ...symmetrizeHost,
+    fill: (inputs, outputs, attrs, shapes) => {
+      const [pv, gv] = inputs as Float32Array[];
+      const out = outputs[0] as Float32Array;
+      const n = shapes[0][0];
+      const buffer = simd.memory.buffer;
+      if (n % 4 !== 0 || pv.buffer !== buffer || gv.buffer !== buffer || out.buffer !== buffer) {
+        symmetrizeHost.fill(inputs, outputs, attrs, shapes);
+        return;
+      }
+      simd.symmetrize(pv.byteOffset, gv.byteOffset, out.byteOffset, n);
+      subtractTarget(gv, out, n, (attrs.targetShift as number | undefined) ?? -1);
+    },
+  };
+}

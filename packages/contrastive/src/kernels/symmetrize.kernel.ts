@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineFusedOp, fillKernelFunc } from '@tfjs-losses/core';
-import { symmetrizeHost } from './symmetrize.host';
+import { defineFusedOp, fillKernelFunc, wasmBackendMemory } from '@tfjs-losses/core';
+import { symmetrizeHost, symmetrizeWasm } from './symmetrize.host';
+import { transposeSimd } from './transpose.simd';
 import { targetIndices } from './row-softmax.kernel';
 
 /** Attributes of {@link symmetrizeOp}. */
@@ -31,7 +32,7 @@ export const symmetrizeOp = defineFusedOp<SymmetrizeAttrs>({
   inputNames: symmetrizeHost.inputNames,
   kernels: {
     cpu: () => fillKernelFunc('cpu', symmetrizeHost),
-    wasm: () => fillKernelFunc('wasm', symmetrizeHost),
+    wasm: () => fillKernelFunc('wasm', symmetrizeWasm(transposeSimd(wasmBackendMemory()))),
   },
   composed,
 });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineFusedOp, fillKernelFunc } from '@tfjs-losses/core';
-import { transposeHost } from './transpose.host';
+import { defineFusedOp, fillKernelFunc, wasmBackendMemory } from '@tfjs-losses/core';
+import { transposeHost, transposeWasm } from './transpose.host';
+import { transposeSimd } from './transpose.simd';
 
 /**
  * Transpose of a large float32 matrix (the softmax P in the backward pass):
@@ -12,7 +13,7 @@ export const transposeMatrixOp = defineFusedOp<Record<string, never>>({
   inputNames: transposeHost.inputNames,
   kernels: {
     cpu: () => fillKernelFunc('cpu', transposeHost),
-    wasm: () => fillKernelFunc('wasm', transposeHost),
+    wasm: () => fillKernelFunc('wasm', transposeWasm(transposeSimd(wasmBackendMemory()))),
   },
   composed: ([x]) => tf.transpose(x),
 });
