@@ -105,6 +105,15 @@ export const SIMD_OP = {
   /** a < b ? b : a (one x86 instruction). */
   f64x2Pmax: 0xf7,
   f64x2ConvertLowI32x4S: 0xfe,
+  f64x2Nearest: 0x94,
+  i32x4TruncSatF64x2SZero: 0xfc,
+  i64x2ExtendLowI32x4S: 0xc7,
+  i64x2Shl: 0xcb,
+  v128AnyTrue: 0x53,
+  f64x2Le: 0x4b,
+  f64x2Ge: 0x4c,
+  f64x2Eq: 0x47,
+  f64x2Ne: 0x48,
 } as const;
 
 /** Unsigned LEB128 of a non-negative integer below 2^32. */
