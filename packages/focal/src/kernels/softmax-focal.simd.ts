@@ -59,7 +59,6 @@ const OP = SIMD_OP;
 const OP_X = {
   i32x4Splat: 0x11,
   i32x4ExtractLane: 0x1b,
-  i32x4ReplaceLane: 0x1c,
   i32x4Eq: 0x37,
   i32x4LtS: 0x39,
   v128Andnot: 0x4f,
@@ -79,16 +78,6 @@ const LN2_LO = -2.1219444005469057e-4;
 const P = [0.49999985098838806, 0.1666649430990219, 0.04166999086737633, 0.008371713571250439, 0.0013741288566961884];
 /** exp(x) for x below this is 0 in float32 (below half of 2^-149). */
 const EXP_MIN = -104;
-
-/** i32x4 (a, a + 1, a + 2, a + 3) for the i32 local a. */
-function iota(start: number): number[] {
-  return [
-    ...get(start), ...simd(OP_X.i32x4Splat),
-    ...get(start), ...wasm.i32(1), WASM_OP.i32Add, ...simd(OP_X.i32x4ReplaceLane, 1),
-    ...get(start), ...wasm.i32(2), WASM_OP.i32Add, ...simd(OP_X.i32x4ReplaceLane, 2),
-    ...get(start), ...wasm.i32(3), WASM_OP.i32Add, ...simd(OP_X.i32x4ReplaceLane, 3),
-  ];
-}
 
 /** Scratch v128 locals that {@link expOf} uses. */
 interface ExpLocals {
@@ -178,6 +167,10 @@ function accumulate(accLow: number, accHigh: number, v: number): number[] {
 
 /** The v128 at byte address base + off (two i32 locals). */
 const loadAt = (base: number, off: number): number[] => [...get(base), ...get(off), WASM_OP.i32Add, ...v128Load()];
+
+/** v128.const and the bytes of the i32x4 (0, 1, 2, 3). */
+const V128_CONST = 0x0c;
+const IOTA_BYTES = [...new Uint8Array(Int32Array.of(0, 1, 2, 3).buffer)];
 
 /** Scalar opcodes for the per-row float64 work. */
 const S = {
@@ -361,7 +354,7 @@ function batchFunction(store: boolean): WasmFunction {
   const [z, labels, alpha, N, C, gamma, grad, gradScale] = [0, 1, 2, 3, 4, 5, 6, 7];
   const np = store ? 8 : 6;
   const L = new Locals(np);
-  const [off, full, y, n, rz, re, lab] = L.many(T_I32, 7);
+  const [off, full, y, n, rz, re, lab, yOff] = L.many(T_I32, 8);
   const [so, gap, lv, tv, lp, l1p, d, pv, qv, w, aw, gy, total, alphaY, lso, eg, egn, invSo] = L.many(T_F64, 18);
   const temps = scalarTemps(L);
   const mF = L.add(T_F32);
@@ -370,16 +363,16 @@ function batchFunction(store: boolean): WasmFunction {
   L.many(T_V128, CONST_COUNT - 1);
   const c = consts.locals;
   const expLocals = { k, r, p };
-  const four = [...wasm.i32(4), ...simd(OP_X.i32x4Splat)];
   const negInf = f32x4Splat(-Infinity);
 
-  // v = z values with the label's lane at -inf (for the maximum)
-  const maxStep = [
-    ...negInf, ...get(v), ...get(idx), ...get(yv), ...simd(OP_X.i32x4Eq), ...simd(OP.v128Bitselect), ...put(t1),
-    ...get(mv), ...get(t1), ...simd(OP.f32x4Pmax), ...put(mv),
+  // mv = max(mv, v), with the label's lane (idx = y) left out where `masked`
+  const maxStep = (masked: boolean): number[] => [
+    ...get(mv),
+    ...(masked ? [...negInf, ...get(v), ...get(idx), ...get(yv), ...simd(OP_X.i32x4Eq), ...simd(OP.v128Bitselect)] : get(v)),
+    ...simd(OP.f32x4Pmax), ...put(mv),
   ];
-  // ex = exp(v - m) with 0 at the label's lane and below EXP_MIN
-  const expStep = [
+  // ex = exp(v - m), 0 below EXP_MIN and (where `masked`) at the label's lane
+  const expStep = (masked: boolean): number[] => [
     // two-sum: xh = v + (-m), xl = its rounding error
     ...get(v), ...get(negM), ...simd(OP.f32x4Add), ...tee(xh),
     ...get(v), ...simd(OP.f32x4Sub), ...put(t1), // b' = xh - v
@@ -387,21 +380,27 @@ function batchFunction(store: boolean): WasmFunction {
     ...get(negM), ...get(t1), ...simd(OP.f32x4Sub), // -m - b'
     ...simd(OP.f32x4Add), ...put(xl),
     ...expOf(xh, xl, expLocals, c), ...put(ex),
-    // mask: label lane or xh < EXP_MIN
     ...get(ex),
-    ...get(idx), ...get(yv), ...simd(OP_X.i32x4Eq),
-    ...get(xh), ...get(c.expMin), ...simd(OP.f32x4Lt), ...simd(OP.v128Or),
+    ...get(xh), ...get(c.expMin), ...simd(OP.f32x4Lt),
+    ...(masked ? [...get(idx), ...get(yv), ...simd(OP_X.i32x4Eq), ...simd(OP.v128Or)] : []),
     ...simd(OP_X.v128Andnot), ...put(ex),
   ];
 
-  const mainLoop = (bodyCode: number[]): number[] => [
-    ...wasm.i32(0), ...put(off),
-    ...iota(off), ...put(idx),
-    ...loopUntil([...get(off), ...get(full), WASM_OP.i32GeU], [
-      ...bodyCode,
-      ...get(idx), ...four, ...simd(OP_X.i32x4Add), ...put(idx),
-      ...wasm.addTo(off, 16),
-    ]),
+  // idx = (b, b + 1, b + 2, b + 3) for the element index b left by `b`
+  const idxFrom = (b: number[]): number[] => [...b, ...simd(OP_X.i32x4Splat), ...simd(V128_CONST, ...IOTA_BYTES), ...simd(OP_X.i32x4Add), ...put(idx)];
+  // body for the byte offsets off = start, start + 16, ... below the i32 `end`
+  const range = (start: number[], end: number[], bodyCode: number[]): number[] => [
+    ...start, ...put(off),
+    ...loopUntil([...get(off), ...end, WASM_OP.i32GeU], [...bodyCode, ...wasm.addTo(off, 16)]),
+  ];
+  // A pass over the full vectors of the row: `plain` on every vector but the label's (at byte offset
+  // yOff, when y is not in the tail), `masked` (which leaves the label's lane out) on that one.
+  const splitPass = (plain: number[], masked: number[]): number[] => [
+    ...range(wasm.i32(0), get(yOff), plain),
+    ...get(yOff), ...get(full), WASM_OP.i32LtU, IF, 0x40,
+    ...get(yOff), ...put(off), ...idxFrom([...get(y), ...wasm.i32(-4), WASM_OP.i32And]), ...masked,
+    WASM_OP.end,
+    ...range([...get(yOff), ...wasm.i32(16), WASM_OP.i32Add], get(full), plain),
   ];
   // The tail (C mod 4 elements, from t = C - C mod 4): lanes at indices min(t + j, C - 1),
   // gathered one by one; `valid` marks the lanes below C.
@@ -414,21 +413,40 @@ function batchFunction(store: boolean): WasmFunction {
     ...put(v),
   ];
   const ifTail = (bodyCode: number[]): number[] => [...get(C), ...wasm.i32(3), WASM_OP.i32And, IF, 0x40, ...bodyCode, WASM_OP.end];
-  // idx holds (t, t + 1, t + 2, t + 3) after a main loop
+  // idx = (t, t + 1, t + 2, t + 3)
+  const tailStart = idxFrom([...get(C), ...wasm.i32(-4), WASM_OP.i32And]);
   const tailSetup = [
     ...get(idx), ...get(C), ...simd(OP_X.i32x4Splat), ...simd(OP_X.i32x4LtS), ...put(valid),
     ...get(idx), ...get(C), ...wasm.i32(1), WASM_OP.i32Sub, ...simd(OP_X.i32x4Splat), ...simd(OP_X.i32x4MinS), ...put(tailIdx),
   ];
+  // C mod 4 != 0: `wide` (one vector load of the last four elements, overlapping the last full vector) where C >= 4, else `narrow`
+  const wideOrNarrow = (wide: number[], narrow: number[]): number[] => [...get(C), ...wasm.i32(4), WASM_OP.i32GeU, IF, 0x40, ...wide, S.else, ...narrow, WASM_OP.end];
+  // off and idx at the last four elements
+  const lastFour = [
+    ...get(C), ...wasm.i32(4), WASM_OP.i32Sub, ...wasm.i32(2), WASM_OP.i32Shl, ...put(off),
+    ...idxFrom([...get(C), ...wasm.i32(4), WASM_OP.i32Sub]),
+  ];
   const at = (base: number): number[] => [...get(base), ...get(off), WASM_OP.i32Add];
   const atLabel = (base: number): number[] => [...get(base), ...get(y), ...wasm.i32(2), WASM_OP.i32Shl, WASM_OP.i32Add];
+
+  const expVector = (masked: boolean): number[] => [
+    ...loadAt(rz, off), ...put(v), ...expStep(masked),
+    ...(store ? [...at(re), ...get(ex), ...v128Store()] : []),
+    ...accumulate(accLow, accHigh, ex),
+  ];
 
   // so = Σ_{k != y} exp(z_k - m) for the row at rz (m = max over k != y, kept in mF); e values to re
   const rowSums = [
     ...get(y), ...simd(OP_X.i32x4Splat), ...put(yv),
+    ...get(y), ...wasm.i32(-4), WASM_OP.i32And, ...wasm.i32(2), WASM_OP.i32Shl, ...put(yOff),
     // pass 1: m = max over k != y
     ...negInf, ...put(mv),
-    ...mainLoop([...loadAt(rz, off), ...put(v), ...maxStep]),
-    ...ifTail([...tailSetup, ...gatherTail, ...get(tailIdx), ...put(idx), ...maxStep]),
+    ...splitPass([...loadAt(rz, off), ...put(v), ...maxStep(false)], [...loadAt(rz, off), ...put(v), ...maxStep(true)]),
+    ...ifTail(wideOrNarrow(
+      // the last four elements again: the maximum does not mind
+      [...lastFour, ...loadAt(rz, off), ...put(v), ...maxStep(true)],
+      [...tailStart, ...tailSetup, ...gatherTail, ...get(tailIdx), ...put(idx), ...maxStep(true)],
+    )),
     // fold the four lanes of mv
     ...get(mv), ...get(mv), ...get(mv), ...simd(OP.i8x16Shuffle, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7), ...simd(OP.f32x4Pmax), ...put(mv),
     ...get(mv), ...get(mv), ...get(mv), ...simd(OP.i8x16Shuffle, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11), ...simd(OP.f32x4Pmax), ...put(mv),
@@ -436,18 +454,23 @@ function batchFunction(store: boolean): WasmFunction {
     ...get(mv), ...simd(OP.f32x4Neg), ...put(negM),
     // pass 2: the exponentials and their sum
     ...f32x4Splat(0), ...put(accLow), ...f32x4Splat(0), ...put(accHigh),
-    ...mainLoop([
-      ...loadAt(rz, off), ...put(v), ...expStep,
-      ...(store ? [...at(re), ...get(ex), ...v128Store()] : []),
-      ...accumulate(accLow, accHigh, ex),
-    ]),
-    ...ifTail([
-      ...tailSetup, ...gatherTail, ...get(tailIdx), ...put(idx), ...expStep,
-      // every lane stores (lanes past C - 1 repeat the last element's value)
-      ...(store ? [0, 1, 2, 3].flatMap((j) => [...laneAddress(re, j), ...get(ex), ...simd(OP.f32x4ExtractLane, j), ...wasm.f32Store()]) : []),
-      ...get(ex), ...get(valid), ...simd(OP.v128And), ...put(ex),
-      ...accumulate(accLow, accHigh, ex),
-    ]),
+    ...splitPass(expVector(false), expVector(true)),
+    ...ifTail(wideOrNarrow(
+      [
+        // the last four elements: the lanes before t store again the values they hold, and are left out of the sum
+        ...lastFour, ...loadAt(rz, off), ...put(v), ...expStep(true),
+        ...(store ? [...at(re), ...get(ex), ...v128Store()] : []),
+        ...get(ex), ...get(idx), ...get(C), ...wasm.i32(-4), WASM_OP.i32And, ...simd(OP_X.i32x4Splat), ...simd(OP_X.i32x4LtS), ...simd(OP_X.v128Andnot), ...put(ex),
+        ...accumulate(accLow, accHigh, ex),
+      ],
+      [
+        ...tailStart, ...tailSetup, ...gatherTail, ...get(tailIdx), ...put(idx), ...expStep(true),
+        // every lane stores (lanes past C - 1 repeat the last element's value)
+        ...(store ? [0, 1, 2, 3].flatMap((j) => [...laneAddress(re, j), ...get(ex), ...simd(OP.f32x4ExtractLane, j), ...wasm.f32Store()]) : []),
+        ...get(ex), ...get(valid), ...simd(OP.v128And), ...put(ex),
+        ...accumulate(accLow, accHigh, ex),
+      ],
+    )),
     ...get(accLow), ...get(accHigh), ...simd(OP.f64x2Add), ...put(accLow),
     ...get(accLow), ...simd(OP.f64x2ExtractLane, 0), ...get(accLow), ...simd(OP.f64x2ExtractLane, 1), WASM_OP.f64Add, ...put(so),
   ];
