@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { expectClose, expectNoLeak, gradCheck, randomTensor } from '@tfjs-losses/test-utils';
-import { withDenseGradients } from './dense-gradients';
+import { productWithTransposed, withDenseGradients } from './dense-gradients';
 
 // withDenseGradients is forced on every backend here (by default it is on
 // only on wasm); PyTorch-fixture checks of the same path are in
@@ -26,6 +26,38 @@ function penalty(dense: boolean, flags = false) {
 function kernelCount(names: string[], name: string): number {
   return names.filter((n) => n === name).length;
 }
+
+describe('productWithTransposed (d w^T)', () => {
+  // Both wasm forms: w with fewer rows than d, and with more.
+  for (const [m, k, n] of [[6, 4, 3], [3, 4, 6]]) {
+    const d = randomTensor([m, k], 4, -1, 1);
+    const w = randomTensor([n, k], 5, -1, 1);
+    const C = randomTensor([m, n], 6, -1, 1);
+    const viaTfjs = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(C, tf.matMul(a, b, false, true)));
+    const viaOp = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(C, productWithTransposed(a, b)));
+
+    it(`d [${m}, ${k}], w [${n}, ${k}]: value and gradients as tfjs's matMul`, async () => {
+      await expectClose(productWithTransposed(d, w), await tf.matMul(d, w, false, true).data(), { rtol: 1e-6, atol: 1e-6 });
+      const want = tf.grads(viaTfjs)([d, w]);
+      const got = tf.grads(viaOp)([d, w]);
+      for (let i = 0; i < 2; i++) await expectClose(got[i], await want[i].data(), { rtol: 1e-6, atol: 1e-6 });
+    });
+
+    it(`d [${m}, ${k}], w [${n}, ${k}]: second-order gradients as tfjs's`, async () => {
+      const second = (f: typeof viaTfjs) => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.grad((aa: tf.Tensor) => f(tf.tanh(aa), b))(a))))([d, w]);
+      const want = second(viaTfjs);
+      const got = second(viaOp);
+      for (let i = 0; i < 2; i++) await expectClose(got[i], await want[i].data(), { rtol: 1e-5, atol: 1e-6 });
+    });
+  }
+
+  it('leaks no tensor', () => {
+    const d = randomTensor([3, 4], 7, -1, 1);
+    const w = randomTensor([6, 4], 8, -1, 1);
+    expectNoLeak(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(productWithTransposed(a, b)))([d, w]));
+    expectNoLeak(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(productWithTransposed(b, a)))([d, w]));
+  });
+});
 
 describe('withDenseGradients', () => {
   it('puts the previous BatchMatMul gradient back, also after a throw', () => {
