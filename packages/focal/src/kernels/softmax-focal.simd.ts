@@ -1,5 +1,5 @@
-import { SIMD_OP, UPPER_HALF_DOWN, WASM_OP, WASM_TYPE, bindToWasmMemory, f32x4Splat, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
-import type { WasmFunction, WasmValueType } from '@tfjs-losses/core';
+import { SIMD_OP, UPPER_HALF_DOWN, V128ConstantPool, WASM_OP, WASM_TYPE, bindToWasmMemory, f32x4Splat, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
+import type { V128Constants, WasmFunction, WasmValueType } from '@tfjs-losses/core';
 
 /*
  * The wasm backend's softmax focal kernel in WebAssembly: the row loop, the
@@ -18,11 +18,13 @@ import type { WasmFunction, WasmValueType } from '@tfjs-losses/core';
  *       label y: m = the largest logit other than z[y] (one pass), then
  *       so = Σ_{k != y} exp(z[k] - m) accumulated in float64 with
  *       e[k] = exp(z[k] - m) written to the gradient row (e[y] = 0; a
- *       second pass), the focal terms in float64 from so and m - z[y] (as
- *       focalRowTerms in softmax-focal.cpu.ts with r = m), and the row
- *       scaled in place while it is still in the cache. As m is the largest
- *       of the summed logits, 1 <= so <= C - 1 (finite logits): nothing
- *       overflows, and terms that underflow are below 2^-149 of the sum.
+ *       second pass). Rows go in pairs: the focal terms of both rows in
+ *       float64 from so and m - z[y] (as focalRowTerms in
+ *       softmax-focal.cpu.ts with r = m), on the two lanes of f64x2
+ *       vectors, then the two gradient rows scaled in place while they are
+ *       still in the cache. As m is the largest of the summed logits,
+ *       1 <= so <= C - 1 (finite logits): nothing overflows, and terms that
+ *       underflow are below 2^-149 of the sum.
  *   exp(src, dst, n)
  *       dst[i] = exp(src[i]) for i in [0, n), n a multiple of 4, for
  *       src <= 0 (the tests compare it with Math.exp).
@@ -169,55 +171,21 @@ function accumulate(accLow: number, accHigh: number, v: number): number[] {
 const loadAt = (base: number, off: number): number[] => [...get(base), ...get(off), WASM_OP.i32Add, ...v128Load()];
 
 /** v128.const and the bytes of the i32x4 (0, 1, 2, 3). */
-const V128_CONST = 0x0c;
+const V128_CONST = SIMD_OP.v128Const;
 const IOTA_BYTES = [...new Uint8Array(Int32Array.of(0, 1, 2, 3).buffer)];
 
-/** Scalar opcodes for the per-row float64 work. */
+/** More scalar opcodes not in core's table, and block types. */
 const S = {
   else: 0x05,
-  select: 0x1b,
   i32Load: 0x28,
   i32LtU: 0x49,
   f64Eq: 0x61,
-  f64Ne: 0x62,
-  f64Le: 0x65,
-  i64Const: 0x42,
-  i64Add: 0x7c,
-  i64Sub: 0x7d,
-  i64And: 0x83,
-  i64Shl: 0x86,
-  i64ShrS: 0x87,
-  f64Abs: 0x99,
-  f64Neg: 0x9a,
-  f64Nearest: 0x9e,
-  f64Add: 0xa0,
   f64Sub: 0xa1,
-  f64Mul: 0xa2,
-  f64Div: 0xa3,
-  f64Min: 0xa4,
-  f64Max: 0xa5,
   f32DemoteF64: 0xb6,
-  f64ConvertI64S: 0xb9,
   f64PromoteF32: 0xbb,
-  i64ReinterpretF64: 0xbd,
-  f64ReinterpretI64: 0xbf,
 } as const;
-const BLOCK_F64 = 0x7c;
-/** i64.trunc_sat_f64_s (0 for NaN, no trap). */
-const I64_TRUNC_SAT_F64_S = [0xfc, 0x06];
-
-/** i64.const of a BigInt (signed LEB128). */
-function i64(value: bigint): number[] {
-  const out: number[] = [S.i64Const];
-  let v = BigInt.asIntN(64, value);
-  for (;;) {
-    const low = Number(v & 0x7fn);
-    v >>= 7n;
-    const done = (v === 0n && (low & 0x40) === 0) || (v === -1n && (low & 0x40) !== 0);
-    out.push(done ? low : low | 0x80);
-    if (done) return out;
-  }
-}
+const BLOCK_I32 = 0x7f;
+const I32_OR = 0x72;
 
 /** Locals of a function, numbered from `first` (after the params), typed in order. */
 class Locals {
@@ -233,12 +201,14 @@ class Locals {
 }
 
 /*
- * Float64 exp and log for the per-row terms (scalar code, inlined where
- * used). The row terms feed float32 outputs, so a few float64 ulp are far
- * more than enough; both are tested against Math.exp / Math.log. Their
- * polynomials are evaluated in Estrin's form (independent pairs combined
- * with x², x⁴, x⁸): the per-row terms are a chain of dependent steps, and
- * Horner's form would make it twice as long.
+ * Float64 exp and log for the per-row terms, on both lanes of an f64x2
+ * (inlined where used). The row terms feed float32 outputs, so a few
+ * float64 ulp are far more than enough; both are tested against Math.exp /
+ * Math.log. Their polynomials are evaluated in Estrin's form (independent
+ * pairs combined with x², x⁴, x⁸): the per-row terms are a chain of
+ * dependent steps, and Horner's form would make it about twice as long
+ * (core's f64x2Exp / f64x2Log1p, which appeared while this was written,
+ * use Horner's form).
  *
  * exp(x): x is clamped to [-708, 709] (beyond, float32 results are 0 or
  * the clamped value does not reach them; NaN stays NaN), k = nearest(x /
@@ -264,7 +234,20 @@ const ATANH_SERIES = Array.from({ length: 9 }, (_, i) => 1 / (2 * i + 1));
 /** The high word of the sqrt(2)/2 split, as in the classic fdlibm reduction. */
 const SQRT_HALF_HIGH = 0x3fe6a09en;
 
-/** f64 locals holding x, x², x⁴, x⁸ for {@link estrin}. */
+/** f64x2 opcodes of the row terms (core's table lacks some). */
+const OP64 = {
+  le: SIMD_OP.f64x2Le,
+  neg: SIMD_OP.f64x2Neg,
+  add: SIMD_OP.f64x2Add,
+  sub: SIMD_OP.f64x2Sub,
+  mul: SIMD_OP.f64x2Mul,
+  div: SIMD_OP.f64x2Div,
+  pmin: SIMD_OP.f64x2Pmin,
+  pmax: SIMD_OP.f64x2Pmax,
+  nearest: SIMD_OP.f64x2Nearest,
+} as const;
+
+/** v128 locals holding x, x², x⁴, x⁸ (two float64 lanes) for {@link estrin}. */
 interface Powers {
   x: number;
   x2: number;
@@ -274,73 +257,85 @@ interface Powers {
 
 /** x², x⁴, x⁸ into their locals (x already set). */
 function powersOf({ x, x2, x4, x8 }: Powers): number[] {
-  return [...get(x), ...get(x), S.f64Mul, ...tee(x2), ...get(x2), S.f64Mul, ...tee(x4), ...get(x4), S.f64Mul, ...put(x8)];
+  const mul = simd(OP64.mul);
+  return [...get(x), ...get(x), ...mul, ...tee(x2), ...get(x2), ...mul, ...tee(x4), ...get(x4), ...mul, ...put(x8)];
 }
 
-/** Σ coeffs[i] x^i (at most 16 coefficients) in Estrin's form, left on the stack. */
-function estrin(coeffs: number[], pw: Powers): number[] {
-  if (coeffs.length === 1) return wasm.f64(coeffs[0]);
-  if (coeffs.length === 2) return [...wasm.f64(coeffs[1]), ...get(pw.x), S.f64Mul, ...wasm.f64(coeffs[0]), S.f64Add];
+/** Σ coeffs[i] x^i (at most 16 coefficients) in Estrin's form on both lanes, left on the stack. */
+function estrin(coeffs: number[], pw: Powers, K: V128Constants): number[] {
+  const [mul, add] = [simd(OP64.mul), simd(OP64.add)];
+  if (coeffs.length === 1) return K.f64(coeffs[0]);
+  if (coeffs.length === 2) return [...K.f64(coeffs[1]), ...get(pw.x), ...mul, ...K.f64(coeffs[0]), ...add];
   let h = 1;
   while (h * 2 < coeffs.length) h *= 2;
   const power = h === 2 ? pw.x2 : h === 4 ? pw.x4 : pw.x8;
-  return [...estrin(coeffs.slice(h), pw), ...get(power), S.f64Mul, ...estrin(coeffs.slice(0, h), pw), S.f64Add];
+  return [...estrin(coeffs.slice(h), pw, K), ...get(power), ...mul, ...estrin(coeffs.slice(0, h), pw, K), ...add];
 }
 
-interface ScalarTemps extends Powers {
+interface VectorTemps extends Powers {
   ix: number;
   k: number;
   s: number;
 }
 
-/** exp of the f64 on the stack (see above), left on the stack. Uses x, x2, x4, x8 and k. */
-function exp64(t: ScalarTemps): number[] {
+/** exp of the f64x2 on the stack (see above), left on the stack. Uses x, x2, x4, x8 and k. */
+function exp2x(t: VectorTemps, K: V128Constants): number[] {
+  const F = OP64;
   return [
-    ...wasm.f64(EXP64_MAX), S.f64Min, ...wasm.f64(EXP64_MIN), S.f64Max, ...put(t.x),
-    ...get(t.x), ...wasm.f64(1 / Math.LN2), S.f64Mul, S.f64Nearest, ...put(t.k),
+    // pmin / pmax keep NaN lanes NaN
+    ...K.f64(EXP64_MAX), ...simd(F.pmin), ...K.f64(EXP64_MIN), ...simd(F.pmax), ...put(t.x),
+    ...get(t.x), ...K.f64(1 / Math.LN2), ...simd(F.mul), ...simd(F.nearest), ...put(t.k),
     // x := r
-    ...get(t.x), ...get(t.k), ...wasm.f64(LN2_HI_64), S.f64Mul, S.f64Sub,
-    ...get(t.k), ...wasm.f64(LN2_LO_64), S.f64Mul, S.f64Sub, ...put(t.x),
+    ...get(t.x), ...get(t.k), ...K.f64(LN2_HI_64), ...simd(F.mul), ...simd(F.sub),
+    ...get(t.k), ...K.f64(LN2_LO_64), ...simd(F.mul), ...simd(F.sub), ...put(t.x),
     ...powersOf(t),
-    ...estrin(EXP64_TAYLOR, t),
-    ...get(t.k), ...I64_TRUNC_SAT_F64_S, ...i64(1023n), S.i64Add, ...i64(52n), S.i64Shl, S.f64ReinterpretI64,
-    S.f64Mul,
+    ...estrin(EXP64_TAYLOR, t, K),
+    // 2^k: ((int64) k + 1023) << 52 (the saturating truncation gives 0 for NaN)
+    ...get(t.k), ...simd(SIMD_OP.i32x4TruncSatF64x2SZero), ...simd(SIMD_OP.i64x2ExtendLowI32x4S),
+    ...K.i64(1023n), ...simd(SIMD_OP.i64x2Add), ...wasm.i32(52), ...simd(SIMD_OP.i64x2Shl),
+    ...simd(F.mul),
   ];
 }
 
-/** log of the f64 on the stack (>= 1, finite; see above), left on the stack. Uses every temp. */
-function log64(t: ScalarTemps): number[] {
+/** log of the f64x2 on the stack (lanes >= 1, finite; see above), left on the stack. Uses every temp. */
+function log2x(t: VectorTemps, K: V128Constants): number[] {
+  const F = OP64;
   return [
-    S.i64ReinterpretF64, ...i64((0x3ff00000n - SQRT_HALF_HIGH) << 32n), S.i64Add, ...tee(t.ix),
-    ...i64(52n), S.i64ShrS, ...i64(1023n), S.i64Sub, S.f64ConvertI64S, ...put(t.k),
+    ...K.i64((0x3ff00000n - SQRT_HALF_HIGH) << 32n), ...simd(SIMD_OP.i64x2Add), ...tee(t.ix),
+    // k = (ix >> 52) - 1023 as float64 (the two low words to lanes 0 and 1, then converted)
+    ...wasm.i32(52), ...simd(SIMD_OP.i64x2ShrS), ...tee(t.k), ...get(t.k),
+    ...simd(OP.i8x16Shuffle, 0, 1, 2, 3, 8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11), ...simd(SIMD_OP.f64x2ConvertLowI32x4S),
+    ...K.f64(1023), ...simd(F.sub), ...put(t.k),
     // f, then s = (f - 1) / (f + 1) and x = s²
-    ...get(t.ix), ...i64(0x000fffffffffffffn), S.i64And, ...i64(SQRT_HALF_HIGH << 32n), S.i64Add, S.f64ReinterpretI64, ...put(t.s),
-    ...get(t.s), ...wasm.f64(1), S.f64Sub, ...get(t.s), ...wasm.f64(1), S.f64Add, S.f64Div, ...tee(t.s),
-    ...get(t.s), S.f64Mul, ...put(t.x),
+    ...get(t.ix), ...K.i64(0x000fffffffffffffn), ...simd(OP.v128And), ...K.i64(SQRT_HALF_HIGH << 32n), ...simd(SIMD_OP.i64x2Add), ...put(t.s),
+    ...get(t.s), ...K.f64(1), ...simd(F.sub), ...get(t.s), ...K.f64(1), ...simd(F.add), ...simd(F.div), ...tee(t.s),
+    ...get(t.s), ...simd(F.mul), ...put(t.x),
     ...powersOf(t),
     // k ln2Hi + (k ln2Lo + 2 s series)
-    ...get(t.k), ...wasm.f64(LN2_HI_64), S.f64Mul,
-    ...get(t.k), ...wasm.f64(LN2_LO_64), S.f64Mul,
-    ...get(t.s), ...get(t.s), S.f64Add, ...estrin(ATANH_SERIES, t), S.f64Mul,
-    S.f64Add, S.f64Add,
+    ...get(t.k), ...K.f64(LN2_HI_64), ...simd(F.mul),
+    ...get(t.k), ...K.f64(LN2_LO_64), ...simd(F.mul),
+    ...get(t.s), ...get(t.s), ...simd(F.add), ...estrin(ATANH_SERIES, t, K), ...simd(F.mul),
+    ...simd(F.add), ...simd(F.add),
   ];
 }
 
-function scalarTemps(locals: Locals): ScalarTemps {
-  const [x, x2, x4, x8, k, s] = locals.many(T_F64, 6);
-  return { x, x2, x4, x8, k, s, ix: locals.add(WASM_TYPE.i64) };
+function vectorTemps(locals: Locals): VectorTemps {
+  const [x, x2, x4, x8, k, s, ix] = locals.many(T_V128, 7);
+  return { x, x2, x4, x8, k, s, ix };
 }
 
-/** exp64 and log64 as exported functions (for the tests). */
+/** exp and log of the row terms on one float64 (both lanes), as exported functions for the tests. */
 function scalarFunction(name: 'exp64' | 'log64'): WasmFunction {
   const locals = new Locals(1);
-  const temps = scalarTemps(locals);
+  const temps = vectorTemps(locals);
+  const K = new V128ConstantPool(() => locals.add(T_V128));
+  const code = [...get(0), ...simd(OP.f64x2Splat), ...(name === 'exp64' ? exp2x(temps, K) : log2x(temps, K)), ...simd(OP.f64x2ExtractLane, 0)];
   return {
     name,
     params: [T_F64],
     results: [T_F64],
     locals: locals.types,
-    code: [...get(0), ...(name === 'exp64' ? exp64(temps) : log64(temps))],
+    code: [...K.init(), ...code],
   };
 }
 
@@ -355,8 +350,12 @@ function batchFunction(store: boolean): WasmFunction {
   const np = store ? 8 : 6;
   const L = new Locals(np);
   const [off, full, y, n, rz, re, lab, yOff] = L.many(T_I32, 8);
-  const [so, gap, lv, tv, lp, l1p, d, pv, qv, w, aw, gy, total, alphaY, lso, eg, egn, invSo] = L.many(T_F64, 18);
-  const temps = scalarTemps(L);
+  const [so, alphaY] = L.many(T_F64, 2);
+  const [has, y0, y1] = L.many(T_I32, 3);
+  const yRow = [y0, y1];
+  const [soV, gapV, alphaV, lsoV, egV, egnV, invSoV, lV, tV, dV, l1pV, lpV, pV, qV, wV, awV, totalV, gyV, sV, gammaV] = L.many(T_V128, 20);
+  const temps2 = vectorTemps(L);
+  const K = new V128ConstantPool(() => L.add(T_V128));
   const mF = L.add(T_F32);
   const [idx, yv, mv, negM, v, xh, xl, t1, ex, accLow, accHigh, k, r, p, tailIdx, valid, sv] = L.many(T_V128, 17);
   const consts = expConsts(L.add(T_V128));
@@ -475,53 +474,58 @@ function batchFunction(store: boolean): WasmFunction {
     ...get(accLow), ...simd(OP.f64x2ExtractLane, 0), ...get(accLow), ...simd(OP.f64x2ExtractLane, 1), WASM_OP.f64Add, ...put(so),
   ];
 
-  // The focal terms in float64 (the arithmetic of focalRowTerms in softmax-focal.cpu.ts, with r = m,
-  // arranged so that the dependent chain is short):
+  // The focal terms in float64 for two rows at once (lanes 0 and 1; the arithmetic of focalRowTerms in
+  // softmax-focal.cpu.ts with r = m, arranged so that the dependent chain is short):
   // L = log(so) + m - z_y = log((1 - p) / p); t = exp(-|L|) = so e^gap (L <= 0) or e^-gap / so (L > 0),
   // both products computed beside log(so); lp = -log p = max(L, 0) + log1p(t),
   // log(1 - p) = min(L, 0) - log1p(t); p and 1 - p are 1 / (1 + t) and t / (1 + t) (which is which by
   // the sign of L). log1p(t) = log(u) + (t - (u - 1)) with u = fl(1 + t): the correction is the
   // rounding error of u (exact), which log1p would divide by u; leaving the division out costs below
-  // 2^-52 relative.
+  // 2^-52 relative. A lane without a row (ignored, or past N) has so = 1, gap = 0, alpha = 0: finite
+  // terms and a loss of 0.
+  const F = OP64;
+  const le0 = (v: number): number[] => [...get(v), ...K.f64(0), ...simd(F.le)];
   const rowTerms = [
-    ...get(mF), S.f64PromoteF32, ...atLabel(rz), ...wasm.f32Load(), S.f64PromoteF32, S.f64Sub, ...put(gap),
     // independent of each other: log(so), e^gap, e^-gap, 1 / so
-    ...get(so), ...log64(temps), ...put(lso),
-    ...get(gap), ...exp64(temps), ...put(eg),
-    ...get(gap), S.f64Neg, ...exp64(temps), ...put(egn),
-    ...wasm.f64(1), ...get(so), S.f64Div, ...put(invSo),
+    ...get(soV), ...log2x(temps2, K), ...put(lsoV),
+    ...get(gapV), ...exp2x(temps2, K), ...put(egV),
+    ...get(gapV), ...simd(F.neg), ...exp2x(temps2, K), ...put(egnV),
+    ...K.f64(1), ...get(soV), ...simd(F.div), ...put(invSoV),
     // L (NaN where so is NaN or infinite)
-    ...get(lso), ...get(gap), S.f64Add, ...get(so), ...get(so), S.f64Sub, S.f64Add, ...put(lv),
-    ...get(so), ...get(eg), S.f64Mul, ...get(egn), ...get(invSo), S.f64Mul, ...get(lv), ...wasm.f64(0), S.f64Le, S.select, ...put(tv),
-    // u = 1 + t (in d), log1p(t), lp
-    ...wasm.f64(1), ...get(tv), S.f64Add, ...tee(d),
-    ...log64(temps), ...get(tv), ...get(d), ...wasm.f64(1), S.f64Sub, S.f64Sub, S.f64Add, ...put(l1p),
-    ...get(lv), ...wasm.f64(0), S.f64Max, ...get(l1p), S.f64Add, ...put(lp),
-    ...wasm.f64(1), ...get(d), S.f64Div, ...put(d),
+    ...get(lsoV), ...get(gapV), ...simd(F.add), ...get(soV), ...get(soV), ...simd(F.sub), ...simd(F.add), ...put(lV),
+    ...get(soV), ...get(egV), ...simd(F.mul), ...get(egnV), ...get(invSoV), ...simd(F.mul), ...le0(lV), ...simd(OP.v128Bitselect), ...put(tV),
+    // u = 1 + t (in dV), log1p(t), lp
+    ...K.f64(1), ...get(tV), ...simd(F.add), ...tee(dV),
+    ...log2x(temps2, K), ...get(tV), ...get(dV), ...K.f64(1), ...simd(F.sub), ...simd(F.sub), ...simd(F.add), ...put(l1pV),
+    ...get(lV), ...K.f64(0), ...simd(F.pmax), ...get(l1pV), ...simd(F.add), ...put(lpV),
+    ...K.f64(1), ...get(dV), ...simd(F.div), ...put(dV),
     // p = L <= 0 ? d : t d, 1 - p the other one
-    ...get(d), ...get(tv), ...get(d), S.f64Mul, ...get(lv), ...wasm.f64(0), S.f64Le, S.select, ...put(pv),
-    ...get(tv), ...get(d), S.f64Mul, ...get(d), ...get(lv), ...wasm.f64(0), S.f64Le, S.select, ...put(qv),
+    ...get(dV), ...get(tV), ...get(dV), ...simd(F.mul), ...le0(lV), ...simd(OP.v128Bitselect), ...put(pV),
+    ...get(tV), ...get(dV), ...simd(F.mul), ...get(dV), ...le0(lV), ...simd(OP.v128Bitselect), ...put(qV),
     // w = (1 - p)^gamma
     ...get(gamma), ...wasm.f64(2), S.f64Eq,
-    IF, BLOCK_F64, ...get(qv), ...get(qv), S.f64Mul,
+    IF, 0x40, ...get(qV), ...get(qV), ...simd(F.mul), ...put(wV),
     S.else,
     ...get(gamma), ...wasm.f64(0), S.f64Eq,
-    IF, BLOCK_F64, ...wasm.f64(1),
+    IF, 0x40, ...K.f64(1), ...put(wV),
     S.else,
-    ...get(lv), ...wasm.f64(0), S.f64Min, ...get(l1p), S.f64Sub, ...get(gamma), S.f64Mul, ...exp64(temps),
+    ...get(lV), ...K.f64(0), ...simd(F.pmin), ...get(l1pV), ...simd(F.sub), ...get(gammaV), ...simd(F.mul), ...exp2x(temps2, K), ...put(wV),
     WASM_OP.end,
     WASM_OP.end,
-    ...put(w),
-    // the row's loss alpha w lp
-    ...get(alphaY), ...get(w), S.f64Mul, ...put(aw),
-    ...get(total), ...get(aw), ...get(lp), S.f64Mul, S.f64Add, ...put(total),
+    // the rows' losses alpha w lp
+    ...get(alphaV), ...get(wV), ...simd(F.mul), ...put(awV),
+    ...get(totalV), ...get(awV), ...get(lpV), ...simd(F.mul), ...simd(F.add), ...put(totalV),
+  ];
+  // gy = -alpha w ((1 - p) + gamma p lp) gradScale, and the scale -gy / so of the other classes
+  const gradTerms = [
+    ...get(awV), ...simd(F.neg), ...get(qV), ...get(gammaV), ...get(pV), ...simd(F.mul), ...get(lpV), ...simd(F.mul), ...simd(F.add), ...simd(F.mul),
+    ...get(gradScale), ...simd(OP.f64x2Splat), ...simd(F.mul), ...put(gyV),
+    ...get(gyV), ...simd(F.neg), ...get(invSoV), ...simd(F.mul), ...put(sV),
   ];
 
-  // grad row: e * (-gy / so), gy at y, with gy = -alpha w ((1 - p) + gamma p lp) gradScale
-  const scaleRow = [
-    ...get(aw), S.f64Neg, ...get(qv), ...get(gamma), ...get(pv), S.f64Mul, ...get(lp), S.f64Mul, S.f64Add, S.f64Mul,
-    ...get(gradScale), S.f64Mul, ...put(gy),
-    ...get(gy), S.f64Neg, ...get(invSo), S.f64Mul, S.f32DemoteF64, ...simd(OP.f32x4Splat), ...put(sv),
+  // grad row at re: e * s, gy at y, for lane `lane` of sV and gyV
+  const scaleRow = (lane: number): number[] => [
+    ...get(sV), ...simd(OP.f64x2ExtractLane, lane), S.f32DemoteF64, ...simd(OP.f32x4Splat), ...put(sv),
     ...wasm.i32(0), ...put(off),
     ...loopUntil([...get(off), ...get(full), WASM_OP.i32GeU], [
       ...at(re), ...at(re), ...v128Load(), ...get(sv), ...simd(OP.f32x4Mul), ...v128Store(),
@@ -531,7 +535,7 @@ function batchFunction(store: boolean): WasmFunction {
       ...at(re), ...at(re), ...wasm.f32Load(), ...get(sv), ...simd(OP.f32x4ExtractLane, 0), F32_MUL, ...wasm.f32Store(),
       ...wasm.addTo(off, 4),
     ]),
-    ...atLabel(re), ...get(gy), S.f32DemoteF64, ...wasm.f32Store(),
+    ...atLabel(re), ...get(gyV), ...simd(OP.f64x2ExtractLane, lane), S.f32DemoteF64, ...wasm.f32Store(),
   ];
   const zeroRow = [
     ...wasm.i32(0), ...put(off),
@@ -542,34 +546,69 @@ function batchFunction(store: boolean): WasmFunction {
   ];
 
   const rowStride = [...get(C), ...wasm.i32(2), WASM_OP.i32Shl];
-  const code = [
-    ...consts.init,
+  const advance = [
+    ...wasm.addTo(lab, 4),
+    ...get(rz), ...rowStride, WASM_OP.i32Add, ...put(rz),
+    ...get(re), ...rowStride, WASM_OP.i32Add, ...put(re),
+  ];
+  const setLane = (vec: number, lane: number, value: number[]): number[] => [...get(vec), ...value, ...simd(OP.f64x2ReplaceLane, lane), ...put(vec)];
+  // Row n + lane: its so, gap and alpha into lane `lane` (a row that is ignored or past N: so = 1, gap = 0,
+  // alpha = 0, and with a gradient its row zeroed when it exists); its label in yRow[lane], and whether it
+  // has terms in bit `lane` of `has`.
+  const rowIn = (lane: number): number[] => [
+    // y = label, or -1 past the last row
+    ...(lane === 0
+      ? [...get(lab), S.i32Load, 2, 0]
+      : [...get(n), ...wasm.i32(1), WASM_OP.i32Add, ...get(N), WASM_OP.i32LtU, IF, BLOCK_I32, ...get(lab), S.i32Load, 2, 0, S.else, ...wasm.i32(-1), WASM_OP.end]),
+    ...tee(y), ...put(yRow[lane]),
+    ...get(y), ...get(C), S.i32LtU,
+    IF, 0x40,
+    ...get(alpha), ...get(y), ...wasm.i32(2), WASM_OP.i32Shl, WASM_OP.i32Add, ...wasm.f32Load(), S.f64PromoteF32, ...put(alphaY),
+    ...rowSums,
+    ...setLane(soV, lane, get(so)),
+    ...setLane(gapV, lane, [...get(mF), S.f64PromoteF32, ...atLabel(rz), ...wasm.f32Load(), S.f64PromoteF32, S.f64Sub]),
+    ...setLane(alphaV, lane, get(alphaY)),
+    ...get(has), ...wasm.i32(1 << lane), I32_OR, ...put(has),
+    S.else,
+    ...setLane(soV, lane, wasm.f64(1)),
+    ...setLane(gapV, lane, wasm.f64(0)),
+    ...setLane(alphaV, lane, wasm.f64(0)),
+    ...(store ? [...get(n), ...wasm.i32(lane), WASM_OP.i32Add, ...get(N), WASM_OP.i32LtU, IF, 0x40, ...zeroRow, WASM_OP.end] : []),
+    WASM_OP.end,
+    ...advance,
+  ];
+  // the gradient rows of the pair (re is two rows past the first)
+  const rowOut = (lane: number): number[] => [
+    ...get(has), ...wasm.i32(1 << lane), WASM_OP.i32And,
+    IF, 0x40,
+    ...get(re), ...rowStride, ...wasm.i32(2 - lane), WASM_OP.i32Mul, WASM_OP.i32Sub, ...put(re),
+    ...get(yRow[lane]), ...put(y),
+    ...scaleRow(lane),
+    ...get(re), ...rowStride, ...wasm.i32(2 - lane), WASM_OP.i32Mul, WASM_OP.i32Add, ...put(re),
+    WASM_OP.end,
+  ];
+
+  const body = [
     ...get(C), ...wasm.i32(-4), WASM_OP.i32And, ...wasm.i32(2), WASM_OP.i32Shl, ...put(full),
     ...get(z), ...put(rz), ...get(labels), ...put(lab),
-    ...(store ? [...get(grad), ...put(re)] : []),
-    ...wasm.f64(0), ...put(total),
+    ...(store ? get(grad) : wasm.i32(0)), ...put(re),
+    ...get(gamma), ...simd(OP.f64x2Splat), ...put(gammaV),
     ...loopUntil([...get(n), ...get(N), WASM_OP.i32GeU], [
-      ...get(lab), S.i32Load, 2, 0, ...tee(y),
-      ...get(C), S.i32LtU,
-      IF, 0x40,
-      ...get(alpha), ...get(y), ...wasm.i32(2), WASM_OP.i32Shl, WASM_OP.i32Add, ...wasm.f32Load(), S.f64PromoteF32, ...put(alphaY),
-      ...rowSums,
+      ...wasm.i32(0), ...put(has),
+      ...rowIn(0),
+      ...rowIn(1),
       ...rowTerms,
-      ...(store ? scaleRow : []),
-      ...(store ? [S.else, ...zeroRow] : []),
-      WASM_OP.end,
-      ...wasm.addTo(n, 1), ...wasm.addTo(lab, 4),
-      ...get(rz), ...rowStride, WASM_OP.i32Add, ...put(rz),
-      ...(store ? [...get(re), ...rowStride, WASM_OP.i32Add, ...put(re)] : []),
+      ...(store ? [...gradTerms, ...rowOut(0), ...rowOut(1)] : []),
+      ...wasm.addTo(n, 2),
     ]),
-    ...get(total),
+    ...get(totalV), ...simd(OP.f64x2ExtractLane, 0), ...get(totalV), ...simd(OP.f64x2ExtractLane, 1), WASM_OP.f64Add,
   ];
   return {
     name: store ? 'sumGrad' : 'sum',
     params: store ? [T_I32, T_I32, T_I32, T_I32, T_I32, T_F64, T_I32, T_F64] : [T_I32, T_I32, T_I32, T_I32, T_I32, T_F64],
     results: [T_F64],
     locals: L.types,
-    code,
+    code: [...consts.init, ...K.init(), ...body],
   };
 }
 
