@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { accurateMean, accurateSum, defineFusedOp, fillKernelFunc, type BackendKernels, type FillKernelSpec } from '@tfjs-losses/core';
+import { accurateMean, accurateSum, defineFusedOp, fillKernelFunc, wasmBackendMemory, type BackendKernels, type FillKernelSpec } from '@tfjs-losses/core';
 import { fillPenalty, fillPenaltyGrad, TINY } from './grad-penalty.cpu';
+import { simdPenalty, type SimdPenalty } from './grad-penalty.simd';
 
 /** Attributes of the penalty kernels. */
 export interface PenaltyAttrs {
@@ -45,15 +46,16 @@ function penaltyGradient(g: tf.Tensor, dy: tf.Tensor, dyNorms: tf.Tensor | null,
   return tf.reshape(tf.mul(rows(g), tf.reshape(coef, [batch, 1])), g.shape);
 }
 
-function hostKernels(spec: FillKernelSpec): BackendKernels {
-  return { cpu: () => fillKernelFunc('cpu', spec), wasm: () => fillKernelFunc('wasm', spec) };
+/** cpu: the JavaScript loops; wasm: the SIMD loops of grad-penalty.simd.ts on the backend's heap (JavaScript if unavailable). */
+function hostKernels(spec: (simd: SimdPenalty | null) => FillKernelSpec): BackendKernels {
+  return { cpu: () => fillKernelFunc('cpu', spec(null)), wasm: () => fillKernelFunc('wasm', spec(simdPenalty(wasmBackendMemory()))) };
 }
 
 /** dg as one kernel; used only where no tape records the backward pass. */
 const penaltyGradOp = defineFusedOp<PenaltyAttrs>({
   kernelName: 'TfjsLossesGanPenaltyGrad',
   inputNames: ['g', 'dy', 'dyNorms'],
-  kernels: hostKernels({ inputNames: ['g', 'dy', 'dyNorms'], outputShapes: ([g]) => [g], fill: fillPenaltyGrad }),
+  kernels: hostKernels((simd) => ({ inputNames: ['g', 'dy', 'dyNorms'], outputShapes: ([g]) => [g], fill: fillPenaltyGrad(simd) })),
   composed: ([g, dy, dyNorms], attrs) => penaltyGradient(g, dy, dyNorms, attrs),
 });
 
@@ -66,7 +68,7 @@ const penaltyGradOp = defineFusedOp<PenaltyAttrs>({
 const penaltyOp = defineFusedOp<PenaltyAttrs>({
   kernelName: 'TfjsLossesGanPenalty',
   inputNames: ['g'],
-  kernels: hostKernels({ inputNames: ['g'], outputShapes: ([g]) => [[], [g[0]]], fill: fillPenalty }),
+  kernels: hostKernels((simd) => ({ inputNames: ['g'], outputShapes: ([g]) => [[], [g[0]]], fill: fillPenalty(simd) })),
   composed: ([g], attrs) => composedPenalty(g, attrs),
   gradient: ([dy, dyNorms], [g], attrs) => {
     const dyPenalty = dy ?? tf.zeros([]);

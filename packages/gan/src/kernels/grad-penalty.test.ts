@@ -37,6 +37,21 @@ describe('reducedPenalty kernel', () => {
     });
   }
 
+  it('rows of several 4-float groups, with and without a tail (the SIMD loops on wasm): fused and composed agree', async () => {
+    for (const shape of [[3, 37], [2, 4, 10], [4, 3]]) {
+      const x = randomTensor(shape, 8, -0.3, 0.3);
+      const f = (v: tf.Tensor) => {
+        const [p, n] = reducedPenalty(v, 10, 1, false, 'mean');
+        return tf.add(p, tf.mul(tf.sum(n), 0.3));
+      };
+      const fused = tf.valueAndGrad(f)(x);
+      const composed = withComposedOps(() => tf.valueAndGrad(f)(x));
+      await expectClose(fused.value, composed.value);
+      await expectClose(fused.grad, composed.grad);
+      await expectClose(reducedPenalty(x, 10, 1, false, 'sum')[1], withComposedOps(() => reducedPenalty(x, 10, 1, false, 'sum')[1]));
+    }
+  });
+
   it('passes a finite-difference check (norms away from 0)', async () => {
     const x = randomTensor([3, 4], 5, -1, 1);
     for (const { lambda, target, oneSided, reduction } of settings) {
