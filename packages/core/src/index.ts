@@ -17,8 +17,8 @@ export type { CarriedGradOp, CarriedGradOpSpec } from './kernels/carried-grad';
 export { hostKernelFunc, fillKernelFunc } from './kernels/typed-array-kernel';
 export type { HostKernel, HostArray, HostOutput, HostBackendName, FillKernelSpec } from './kernels/typed-array-kernel';
 export { expF64, log1pF64 } from './kernels/fast-math';
-export { f64x2Const, f64x2Exp, f64x2Log1p, i64x2Const } from './kernels/wasm-simd-math';
-export type { ExpLocals, Log1pLocals } from './kernels/wasm-simd-math';
+export { INLINE_CONSTANTS, V128ConstantPool, f64x2Const, f64x2Exp, f64x2Log1p, i64x2Const } from './kernels/wasm-simd-math';
+export type { ExpLocals, Log1pLocals, V128Constants } from './kernels/wasm-simd-math';
 export { WORKGROUP_SIZE, dispatchFor, elementwiseLayout, elementwiseProgram, perUnitProgram, WGSL_MAIN, WGSL_MATH } from './kernels/webgpu-program';
 export type { WebGPUProgram, ProgramUniforms, WebGPUBackendLike, ProgramSpec } from './kernels/webgpu-program';
 export {

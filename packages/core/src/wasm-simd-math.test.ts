@@ -5,7 +5,7 @@ const { i32: I32, v128: V128 } = WASM_TYPE;
 const { get, set } = wasm;
 
 // name(src, dst, pairs): dst[i] = f(src[i]) over 2 · pairs float64 at byte offsets src, dst, for
-// f = log1p and exp. locals: end 3 (i32), u 4, then seven scratch v128 locals 5..11.
+// f = log1p and exp. locals: end 3 (i32), u 4, then ten scratch v128 locals 5..14.
 function mapFunction(name: string, apply: (u: number) => number[]): WasmFunction {
   const [src, dst, pairs, end, u] = [0, 1, 2, 3, 4];
   const code = [
@@ -17,13 +17,13 @@ function mapFunction(name: string, apply: (u: number) => number[]): WasmFunction
       ...wasm.addTo(dst, 16),
     ]),
   ];
-  return { name, params: [I32, I32, I32], results: [], locals: [I32, ...Array<typeof V128>(8).fill(V128)], code };
+  return { name, params: [I32, I32, I32], results: [], locals: [I32, ...Array<typeof V128>(11).fill(V128)], code };
 }
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   return wasmModuleBytes([
-    mapFunction('log1p', (u) => f64x2Log1p(u, { x: 5, c: 6, bits: 7, k: 8, f: 9, s: 10, z: 11 })),
-    mapFunction('exp', (u) => f64x2Exp(u, { k: 5, r: 6 })),
+    mapFunction('log1p', (u) => f64x2Log1p(u, { x: 5, c: 6, bits: 7, k: 8, f: 9, s: 10, z: 11, z2: 12, z4: 13, z8: 14 })),
+    mapFunction('exp', (u) => f64x2Exp(u, { k: 5, r: 6, r2: 7, r4: 8, r8: 9 })),
   ]);
 }
 

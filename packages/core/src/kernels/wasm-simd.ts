@@ -95,6 +95,7 @@ export const SIMD_OP = {
   f64x2Gt: 0x4a,
   f32x4DemoteF64x2Zero: 0x5e,
   i64x2ShrS: 0xcc,
+  i64x2ShrU: 0xcd,
   i64x2Add: 0xce,
   i64x2Sub: 0xd1,
   f64x2Abs: 0xec,

@@ -147,3 +147,23 @@ export function sigmoidFocalBackwardFill(inputs: ArrayLike<number>[], outputs: A
   focalPass(x, t, alpha, gamma, null, outputs[0] as Floats, outputs[1] as Floats, dy, scalarDy, 1);
 }
 
+
+/**
+ * The summing kernel's pass over the elements from `start` on (the tail the
+ * SIMD loops leave): the sum of their losses and the flat index of the first
+ * bad target among them (-1 if none), with the gradients of the sum times
+ * `gradScale` written to `dx`, `dt` from `start` on when given.
+ */
+export function sigmoidFocalTail(
+  x: Float32Array,
+  t: Float32Array,
+  start: number,
+  alpha: number,
+  gamma: number,
+  dx: Float32Array | null,
+  dt: Float32Array | null,
+  gradScale: number,
+): { sum: number; bad: number } {
+  const sum = focalPass(x.subarray(start), t.subarray(start), alpha, gamma, null, dx && dx.subarray(start), dt && dt.subarray(start), null, false, gradScale);
+  return { sum, bad: firstBadTarget < 0 ? -1 : start + firstBadTarget };
+}

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { accurateSum, defineCarriedGradOp, defineFusedOp, fillKernelFunc, nestedTape, withComposedOps, type FillKernelSpec } from '@tfjs-losses/core';
+import { accurateSum, defineCarriedGradOp, defineFusedOp, fillKernelFunc, nestedTape, wasmBackendMemory, withComposedOps, type FillKernelSpec } from '@tfjs-losses/core';
 import { sigmoidFocalBackwardFill, sigmoidFocalForwardFill, sigmoidFocalSumFill } from './sigmoid-focal.cpu';
+import { sigmoidFocalSimd } from './sigmoid-focal.simd';
+import { sigmoidFocalSumWasm } from './sigmoid-focal.wasm';
 import { sigmoidFocalBackwardWebGPU, sigmoidFocalForwardWebGPU } from './sigmoid-focal.webgpu';
 import { logAddExp, logOrZero, logSoftplus } from './stable';
 
@@ -172,7 +174,7 @@ export const sigmoidFocalSumOp = defineCarriedGradOp<SigmoidFocalSumAttrs>({
   gradOutputs: [2, 3],
   kernels: {
     cpu: () => fillKernelFunc('cpu', sumSpec),
-    wasm: () => fillKernelFunc('wasm', sumSpec),
+    wasm: () => fillKernelFunc('wasm', sigmoidFocalSumWasm(sumSpec, sigmoidFocalSimd(wasmBackendMemory()))),
   },
   composed: ([x, t], { alpha, gamma, divisor }) => {
     const total = accurateSum(sigmoidFocalOp([x, t], { alpha, gamma })[0]);

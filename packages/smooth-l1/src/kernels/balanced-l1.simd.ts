@@ -1,4 +1,4 @@
-import { SIMD_OP, UPPER_HALF_DOWN, WASM_OP, WASM_TYPE, bindToWasmMemory, f64x2Const, f64x2Log1p, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
+import { SIMD_OP, UPPER_HALF_DOWN, V128ConstantPool, WASM_OP, WASM_TYPE, bindToWasmMemory, f64x2Log1p, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
 import type { WasmFunction } from '@tfjs-losses/core';
 
 /*
@@ -44,8 +44,9 @@ function balancedFunction(withSlope: boolean): WasmFunction {
   const v = (): number => next++;
   const [alphaV, gammaV, betaV, bV, invBV, bOverBetaV] = [v(), v(), v(), v(), v(), v()];
   const [pv, tv, d, x, q, u, l, acc, low] = [v(), v(), v(), v(), v(), v(), v(), v(), v()];
-  const scratch = { x: v(), c: v(), bits: v(), k: v(), f: v(), s: v(), z: v() };
-  const vectorCount = next - offset - 2;
+  const scratch = { x: v(), c: v(), bits: v(), k: v(), f: v(), s: v(), z: v(), z2: v(), z4: v(), z8: v() };
+  const pool = new V128ConstantPool(v);
+  const f64x2Const = (x: number): number[] => pool.f64(x);
 
   const setup = [
     ...get(groups), ...wasm.i32(4), WASM_OP.i32Shl, ...set(limit),
@@ -61,7 +62,7 @@ function balancedFunction(withSlope: boolean): WasmFunction {
     // q = pmin(x, β) = β < x ? β : x
     ...get(x), ...get(betaV), ...op(OP.f64x2Pmin), ...set(q),
     ...get(q), ...get(bOverBetaV), ...op(OP.f64x2Mul), ...set(u),
-    ...f64x2Log1p(u, scratch), ...set(l),
+    ...f64x2Log1p(u, scratch, pool), ...set(l),
     // acc += α ((q + 1/b) l − q) + γ (x − q)
     ...get(acc),
     ...get(q), ...get(invBV), ...op(OP.f64x2Add), ...get(l), ...op(OP.f64x2Mul), ...get(q), ...op(OP.f64x2Sub), ...get(alphaV), ...op(OP.f64x2Mul),
@@ -100,13 +101,14 @@ function balancedFunction(withSlope: boolean): WasmFunction {
       : []),
     ...wasm.addTo(offset, 16),
   ];
+  const vectorCount = next - offset - 2;
   const total = [...get(acc), ...op(OP.f64x2ExtractLane, 0), ...get(acc), ...op(OP.f64x2ExtractLane, 1), WASM_OP.f64Add];
   return {
     name: withSlope ? 'sumSlope' : 'sum',
     params: [...Array<typeof I32>(withSlope ? 4 : 3).fill(I32), ...Array<typeof F64>(6).fill(F64)],
     results: [F64],
     locals: [I32, I32, ...Array<typeof V128>(vectorCount).fill(V128)],
-    code: [...setup, ...loopUntil([...get(offset), ...get(limit), WASM_OP.i32GeU], body), ...total],
+    code: [...setup, ...pool.init(), ...loopUntil([...get(offset), ...get(limit), WASM_OP.i32GeU], body), ...total],
   };
 }
 
