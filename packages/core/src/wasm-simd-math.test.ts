@@ -122,7 +122,7 @@ describe('f64x2Exp (WebAssembly SIMD exp on float64 lanes)', () => {
     ['[-1, 1]', -1, 1],
     ['[-40, 0] (focal losses: e^-|x|)', -40, 0],
     ['[-708, 708]', -708, 708],
-  ])('is within 1 unit in the last place of Math.exp on %s', (_, lo, hi) => {
-    expect(maxUlp(uniform(100_000, lo, hi), modules!.exp, Math.exp)).toBeLessThanOrEqual(1);
+  ])('is within 2 units in the last place of Math.exp on %s', (_, lo, hi) => {
+    expect(maxUlp(uniform(100_000, lo, hi), modules!.exp, Math.exp)).toBeLessThanOrEqual(2);
   });
 });
