@@ -1,5 +1,5 @@
-import { SIMD_OP, UPPER_HALF_DOWN, V128ConstantPool, WASM_OP, WASM_TYPE, bindToWasmMemory, f32x4Splat, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
-import type { V128Constants, WasmFunction, WasmValueType } from '@tfjs-losses/core';
+import { SIMD_OP, UPPER_HALF_DOWN, V128ConstantPool, f64x2Exp, f64x2Log1p, WASM_OP, WASM_TYPE, bindToWasmMemory, f32x4Splat, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
+import type { ExpLocals as F64x2ExpLocals, Log1pLocals, V128Constants, WasmFunction, WasmValueType } from '@tfjs-losses/core';
 
 /*
  * The wasm backend's softmax focal kernel in WebAssembly: the row loop, the
@@ -201,40 +201,16 @@ class Locals {
 }
 
 /*
- * Float64 exp and log for the per-row terms, on both lanes of an f64x2
- * (inlined where used). The row terms feed float32 outputs, so a few
- * float64 ulp are far more than enough; both are tested against Math.exp /
- * Math.log. Their polynomials are evaluated in Estrin's form (independent
- * pairs combined with x², x⁴, x⁸): the per-row terms are a chain of
- * dependent steps, and Horner's form would make it about twice as long
- * (core's f64x2Exp / f64x2Log1p, which appeared while this was written,
- * use Horner's form).
- *
- * exp(x): x is clamped to [-708, 709] (beyond, float32 results are 0 or
- * the clamped value does not reach them; NaN stays NaN), k = nearest(x /
- * ln 2), r = x - k ln2Hi - k ln2Lo (ln2Hi has 32 significant bits: k ln2Hi
- * is exact), e^r from its Taylor series to r^11 (remainder below 7e-15 for
- * |r| <= ln 2 / 2), times 2^k from the exponent bits (the saturating
- * truncation gives k = 0 for NaN).
- *
- * log(u), u >= 1 finite: u = 2^k f with f in [sqrt(2)/2, sqrt(2)) (the
- * exponent bits shifted so that the split happens at sqrt(2)), s = (f - 1)
- * / (f + 1) (f - 1 exact), log f = 2 atanh(s) = 2 s (1 + s²/3 + ... +
- * s^16/17) (|s| <= 0.172, remainder below 1e-15 relative), plus k ln 2 in
- * two parts.
+ * The per-row terms take exp and log1p on two float64 lanes from core
+ * (f64x2Exp, f64x2Log1p: Estrin-form polynomials, within an ulp or two of
+ * Math.exp / Math.log1p). exp's argument is clamped to [-708, 708] first
+ * (beyond, float32 results are 0 or the clamped value does not reach them);
+ * pmin / pmax keep NaN lanes NaN.
  */
-const LN2_HI_64 = 6.93147180369123816490e-1;
-const LN2_LO_64 = 1.90821492927058770002e-10;
 const EXP64_MIN = -708;
-const EXP64_MAX = 709;
-/** 1 / i! for i = 0..11. */
-const EXP64_TAYLOR = Array.from({ length: 12 }, (_, i) => 1 / Array.from({ length: i }, (_, j) => j + 1).reduce((a, b) => a * b, 1));
-/** 1 / (2i + 1) for i = 0..8. */
-const ATANH_SERIES = Array.from({ length: 9 }, (_, i) => 1 / (2 * i + 1));
-/** The high word of the sqrt(2)/2 split, as in the classic fdlibm reduction. */
-const SQRT_HALF_HIGH = 0x3fe6a09en;
+const EXP64_MAX = 708;
 
-/** f64x2 opcodes of the row terms (core's table lacks some). */
+/** f64x2 opcodes of the row terms. */
 const OP64 = {
   le: SIMD_OP.f64x2Le,
   neg: SIMD_OP.f64x2Neg,
@@ -244,90 +220,34 @@ const OP64 = {
   div: SIMD_OP.f64x2Div,
   pmin: SIMD_OP.f64x2Pmin,
   pmax: SIMD_OP.f64x2Pmax,
-  nearest: SIMD_OP.f64x2Nearest,
 } as const;
 
-/** v128 locals holding x, x², x⁴, x⁸ (two float64 lanes) for {@link estrin}. */
-interface Powers {
-  x: number;
-  x2: number;
-  x4: number;
-  x8: number;
+/** Scratch v128 locals of the row terms' exp and log1p. */
+interface MathTemps {
+  arg: number;
+  exp: F64x2ExpLocals;
+  log1p: Log1pLocals;
 }
 
-/** x², x⁴, x⁸ into their locals (x already set). */
-function powersOf({ x, x2, x4, x8 }: Powers): number[] {
-  const mul = simd(OP64.mul);
-  return [...get(x), ...get(x), ...mul, ...tee(x2), ...get(x2), ...mul, ...tee(x4), ...get(x4), ...mul, ...put(x8)];
+function mathTemps(locals: Locals): MathTemps {
+  const [arg, x, c, bits, k, f, s, z, z2, z4, z8] = locals.many(T_V128, 11);
+  return { arg, exp: { k, r: x, r2: z2, r4: z4, r8: z8 }, log1p: { x, c, bits, k, f, s, z, z2, z4, z8 } };
 }
 
-/** Σ coeffs[i] x^i (at most 16 coefficients) in Estrin's form on both lanes, left on the stack. */
-function estrin(coeffs: number[], pw: Powers, K: V128Constants): number[] {
-  const [mul, add] = [simd(OP64.mul), simd(OP64.add)];
-  if (coeffs.length === 1) return K.f64(coeffs[0]);
-  if (coeffs.length === 2) return [...K.f64(coeffs[1]), ...get(pw.x), ...mul, ...K.f64(coeffs[0]), ...add];
-  let h = 1;
-  while (h * 2 < coeffs.length) h *= 2;
-  const power = h === 2 ? pw.x2 : h === 4 ? pw.x4 : pw.x8;
-  return [...estrin(coeffs.slice(h), pw, K), ...get(power), ...mul, ...estrin(coeffs.slice(0, h), pw, K), ...add];
+/** exp of the f64x2 on the stack (clamped, see above), left on the stack. */
+function exp2x(t: MathTemps, K: V128Constants): number[] {
+  return [...K.f64(EXP64_MAX), ...simd(OP64.pmin), ...K.f64(EXP64_MIN), ...simd(OP64.pmax), ...put(t.arg), ...f64x2Exp(t.arg, t.exp, K)];
 }
 
-interface VectorTemps extends Powers {
-  ix: number;
-  k: number;
-  s: number;
+/** log of the f64x2 on the stack (lanes >= 1), as log1p(u - 1) (u - 1 is exact up to 2, and within half an ulp of u above), left on the stack. */
+function log2x(t: MathTemps, K: V128Constants): number[] {
+  return [...K.f64(1), ...simd(OP64.sub), ...put(t.arg), ...f64x2Log1p(t.arg, t.log1p, K)];
 }
 
-/** exp of the f64x2 on the stack (see above), left on the stack. Uses x, x2, x4, x8 and k. */
-function exp2x(t: VectorTemps, K: V128Constants): number[] {
-  const F = OP64;
-  return [
-    // pmin / pmax keep NaN lanes NaN
-    ...K.f64(EXP64_MAX), ...simd(F.pmin), ...K.f64(EXP64_MIN), ...simd(F.pmax), ...put(t.x),
-    ...get(t.x), ...K.f64(1 / Math.LN2), ...simd(F.mul), ...simd(F.nearest), ...put(t.k),
-    // x := r
-    ...get(t.x), ...get(t.k), ...K.f64(LN2_HI_64), ...simd(F.mul), ...simd(F.sub),
-    ...get(t.k), ...K.f64(LN2_LO_64), ...simd(F.mul), ...simd(F.sub), ...put(t.x),
-    ...powersOf(t),
-    ...estrin(EXP64_TAYLOR, t, K),
-    // 2^k: ((int64) k + 1023) << 52 (the saturating truncation gives 0 for NaN)
-    ...get(t.k), ...simd(SIMD_OP.i32x4TruncSatF64x2SZero), ...simd(SIMD_OP.i64x2ExtendLowI32x4S),
-    ...K.i64(1023n), ...simd(SIMD_OP.i64x2Add), ...wasm.i32(52), ...simd(SIMD_OP.i64x2Shl),
-    ...simd(F.mul),
-  ];
-}
-
-/** log of the f64x2 on the stack (lanes >= 1, finite; see above), left on the stack. Uses every temp. */
-function log2x(t: VectorTemps, K: V128Constants): number[] {
-  const F = OP64;
-  return [
-    ...K.i64((0x3ff00000n - SQRT_HALF_HIGH) << 32n), ...simd(SIMD_OP.i64x2Add), ...tee(t.ix),
-    // k = (ix >> 52) - 1023 as float64 (the two low words to lanes 0 and 1, then converted)
-    ...wasm.i32(52), ...simd(SIMD_OP.i64x2ShrS), ...tee(t.k), ...get(t.k),
-    ...simd(OP.i8x16Shuffle, 0, 1, 2, 3, 8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11), ...simd(SIMD_OP.f64x2ConvertLowI32x4S),
-    ...K.f64(1023), ...simd(F.sub), ...put(t.k),
-    // f, then s = (f - 1) / (f + 1) and x = s²
-    ...get(t.ix), ...K.i64(0x000fffffffffffffn), ...simd(OP.v128And), ...K.i64(SQRT_HALF_HIGH << 32n), ...simd(SIMD_OP.i64x2Add), ...put(t.s),
-    ...get(t.s), ...K.f64(1), ...simd(F.sub), ...get(t.s), ...K.f64(1), ...simd(F.add), ...simd(F.div), ...tee(t.s),
-    ...get(t.s), ...simd(F.mul), ...put(t.x),
-    ...powersOf(t),
-    // k ln2Hi + (k ln2Lo + 2 s series)
-    ...get(t.k), ...K.f64(LN2_HI_64), ...simd(F.mul),
-    ...get(t.k), ...K.f64(LN2_LO_64), ...simd(F.mul),
-    ...get(t.s), ...get(t.s), ...simd(F.add), ...estrin(ATANH_SERIES, t, K), ...simd(F.mul),
-    ...simd(F.add), ...simd(F.add),
-  ];
-}
-
-function vectorTemps(locals: Locals): VectorTemps {
-  const [x, x2, x4, x8, k, s, ix] = locals.many(T_V128, 7);
-  return { x, x2, x4, x8, k, s, ix };
-}
-
-/** exp and log of the row terms on one float64 (both lanes), as exported functions for the tests. */
+/** The row terms' exp and log on one float64 (both lanes), as exported functions for the tests. */
 function scalarFunction(name: 'exp64' | 'log64'): WasmFunction {
   const locals = new Locals(1);
-  const temps = vectorTemps(locals);
+  const temps = mathTemps(locals);
   const K = new V128ConstantPool(() => locals.add(T_V128));
   const code = [...get(0), ...simd(OP.f64x2Splat), ...(name === 'exp64' ? exp2x(temps, K) : log2x(temps, K)), ...simd(OP.f64x2ExtractLane, 0)];
   return {
@@ -354,7 +274,7 @@ function batchFunction(store: boolean): WasmFunction {
   const [has, y0, y1] = L.many(T_I32, 3);
   const yRow = [y0, y1];
   const [soV, gapV, alphaV, lsoV, egV, egnV, invSoV, lV, tV, dV, l1pV, lpV, pV, qV, wV, awV, totalV, gyV, sV, gammaV] = L.many(T_V128, 20);
-  const temps2 = vectorTemps(L);
+  const temps2 = mathTemps(L);
   const K = new V128ConstantPool(() => L.add(T_V128));
   const mF = L.add(T_F32);
   const [idx, yv, mv, negM, v, xh, xl, t1, ex, accLow, accHigh, k, r, p, tailIdx, valid, sv] = L.many(T_V128, 17);
@@ -479,9 +399,7 @@ function batchFunction(store: boolean): WasmFunction {
   // L = log(so) + m - z_y = log((1 - p) / p); t = exp(-|L|) = so e^gap (L <= 0) or e^-gap / so (L > 0),
   // both products computed beside log(so); lp = -log p = max(L, 0) + log1p(t),
   // log(1 - p) = min(L, 0) - log1p(t); p and 1 - p are 1 / (1 + t) and t / (1 + t) (which is which by
-  // the sign of L). log1p(t) = log(u) + (t - (u - 1)) with u = fl(1 + t): the correction is the
-  // rounding error of u (exact), which log1p would divide by u; leaving the division out costs below
-  // 2^-52 relative. A lane without a row (ignored, or past N) has so = 1, gap = 0, alpha = 0: finite
+  // the sign of L). A lane without a row (ignored, or past N) has so = 1, gap = 0, alpha = 0: finite
   // terms and a loss of 0.
   const F = OP64;
   const le0 = (v: number): number[] => [...get(v), ...K.f64(0), ...simd(F.le)];
@@ -494,11 +412,10 @@ function batchFunction(store: boolean): WasmFunction {
     // L (NaN where so is NaN or infinite)
     ...get(lsoV), ...get(gapV), ...simd(F.add), ...get(soV), ...get(soV), ...simd(F.sub), ...simd(F.add), ...put(lV),
     ...get(soV), ...get(egV), ...simd(F.mul), ...get(egnV), ...get(invSoV), ...simd(F.mul), ...le0(lV), ...simd(OP.v128Bitselect), ...put(tV),
-    // u = 1 + t (in dV), log1p(t), lp
-    ...K.f64(1), ...get(tV), ...simd(F.add), ...tee(dV),
-    ...log2x(temps2, K), ...get(tV), ...get(dV), ...K.f64(1), ...simd(F.sub), ...simd(F.sub), ...simd(F.add), ...put(l1pV),
+    // log1p(t), lp
+    ...f64x2Log1p(tV, temps2.log1p, K), ...put(l1pV),
     ...get(lV), ...K.f64(0), ...simd(F.pmax), ...get(l1pV), ...simd(F.add), ...put(lpV),
-    ...K.f64(1), ...get(dV), ...simd(F.div), ...put(dV),
+    ...K.f64(1), ...K.f64(1), ...get(tV), ...simd(F.add), ...simd(F.div), ...put(dV),
     // p = L <= 0 ? d : t d, 1 - p the other one
     ...get(dV), ...get(tV), ...get(dV), ...simd(F.mul), ...le0(lV), ...simd(OP.v128Bitselect), ...put(pV),
     ...get(tV), ...get(dV), ...simd(F.mul), ...get(dV), ...le0(lV), ...simd(OP.v128Bitselect), ...put(qV),
