@@ -338,17 +338,25 @@ function alphaRowCareful(
     const l0 = logOf(buf, prev + s, prev + lgShift + s, M);
     const l1 = logOf(buf, prev + s - 1, prev + lgShift + s - 1, M);
     const l2 = skip[s] !== 0 ? logOf(buf, prev + s - 2, prev + lgShift + s - 2, M) : NEG_INF;
-    const lv = x[xo + ext[s]] - lseT + lse3(l0, l1, l2);
-    const e = lv - Mt > LOG_TINY ? expF64(lv - Mt) : 0;
-    if (e > TINY) {
-      buf[row + s] = e;
-      if (e > mx) mx = e;
-    } else {
-      buf[row + s] = 0;
-      buf[row + lgShift + s] = lv;
-      if (lv > rowMaxLog) rowMaxLog = lv;
-    }
+    mx = storeFromLog(buf, row, lgShift, s, x[xo + ext[s]] - lseT + lse3(l0, l1, l2), Mt, mx);
   }
+  return mx;
+}
+
+/**
+ * Stores state s of a row from its log `lv`: scaled by exp(-Mt) when that is
+ * above TINY, else 0 with the log kept at `lgShift` past it (the row's largest
+ * such log in `rowMaxLog`). Returns `mx` raised to the stored value.
+ */
+function storeFromLog(buf: Float64Array, row: number, lgShift: number, s: number, lv: number, Mt: number, mx: number): number {
+  const e = lv - Mt > LOG_TINY ? expF64(lv - Mt) : 0;
+  if (e > TINY) {
+    buf[row + s] = e;
+    return e > mx ? e : mx;
+  }
+  buf[row + s] = 0;
+  buf[row + lgShift + s] = lv;
+  if (lv > rowMaxLog) rowMaxLog = lv;
   return mx;
 }
 
@@ -471,16 +479,7 @@ function betaRowCareful(buf: Float64Array, c: CarefulBeta, occ: Float64Array, mx
         const l2 = skip[s + 2] !== 0 ? logOf(buf, next + s + 2, next + lgShift + s + 2, Mnext) : NEG_INF;
         lw = lse3(l0, l1, l2);
       }
-      const lv = x[xo + k] - lseT + lw;
-      const e = lv - Mt > LOG_TINY ? expF64(lv - Mt) : 0;
-      if (e > TINY) {
-        buf[row + s] = e;
-        if (e > mx) mx = e;
-      } else {
-        buf[row + s] = 0;
-        buf[row + lgShift + s] = lv;
-        if (lv > rowMaxLog) rowMaxLog = lv;
-      }
+      mx = storeFromLog(buf, row, lgShift, s, x[xo + k] - lseT + lw, Mt, mx);
     }
     occ[k] += occupation(logOf(buf, aRow + s, aRow + aLgShift + s, Ma), lw, nll);
   }
