@@ -68,9 +68,11 @@ function termGrad(v: Float32Array, g: Float32Array, term: ScoreTerm, target: num
   if (term === 'square') {
     for (let i = 0; i < n; i++) g[i] = (v[i] - target) * s;
   } else if (term === 'hingeBelow') {
-    for (let i = 0; i < n; i++) g[i] = v[i] < 1 ? -s : 0;
+    // Selects instead of branches (random scores defeat the branch
+    // predictor); 0 − (s · 0) and s · 0 + 0 keep the zeros +0.
+    for (let i = 0; i < n; i++) g[i] = 0 - s * (v[i] < 1 ? 1 : 0);
   } else if (term === 'hingeAbove') {
-    for (let i = 0; i < n; i++) g[i] = v[i] > -1 ? s : 0;
+    for (let i = 0; i < n; i++) g[i] = s * (v[i] > -1 ? 1 : 0) + 0;
   } else {
     g.fill(coef * s);
   }
