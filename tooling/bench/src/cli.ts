@@ -69,7 +69,7 @@ async function main(): Promise<number> {
   for (const b of backends) if (!BACKENDS.includes(b)) fail(`unknown backend "${b}" (known: ${BACKENDS.join(', ')})`);
   const budgetS = values.budget !== undefined ? Number(values.budget) : values.ci ? 0.05 : 2;
   if (!Number.isFinite(budgetS) || budgetS < 0) fail(`--budget must be a number of seconds >= 0; got ${values.budget}`);
-  const opts: RunOptions = { budgetMs: budgetS * 1000, minRuns: 3, maxRuns: 200 };
+  const opts: RunOptions = { budgetMs: budgetS * 1000, minRuns: 3, maxRuns: 1000 };
   const outDir = path.resolve(values.out ?? path.join(HERE, '..', 'out'));
   const python = values.python ?? process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 
