@@ -24,7 +24,6 @@ export interface TransposeSimd {
 const { i32: I32, v128: V128 } = WASM_TYPE;
 const { get, set } = wasm;
 const { i32Add: ADD, i32Mul: MUL, i32Shl: SHL } = WASM_OP;
-const SELECT = 0x1b;
 const I32_LT_U = WASM_OP.i32LtU;
 
 /** Shuffle of two v128 by 32-bit lanes (0-3 from the first, 4-7 from the second). */
@@ -54,7 +53,7 @@ function forRange(v: number, from: number[], limit: number[], step: number[], bo
 }
 
 /** min(a, b) for i32 values on the stack builders. */
-const minI32 = (a: number[], b: number[]): number[] => [...a, ...b, ...a, ...b, 0x48 /* i32.lt_s */, SELECT];
+const minI32 = (a: number[], b: number[]): number[] => [...a, ...b, ...a, ...b, WASM_OP.i32LtS, WASM_OP.select];
 
 /** Loads at local `base` plus k · local `stride` (k = 0..3) into the v128 locals `into`. */
 function loadRows(base: number, stride: number, into: number[]): number[] {

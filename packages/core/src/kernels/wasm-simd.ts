@@ -55,6 +55,16 @@ export const WASM_OP = {
   f32Mul: 0x94,
   f64Add: 0xa0,
   f64PromoteF32: 0xbb,
+  if: 0x04,
+  else: 0x05,
+  /** select: the first operand when the i32 condition is nonzero, else the second. */
+  select: 0x1b,
+  i32Load: 0x28,
+  i32LtS: 0x48,
+  i32Or: 0x72,
+  f64Eq: 0x61,
+  f64Sub: 0xa1,
+  f32DemoteF64: 0xb6,
 } as const;
 
 /** SIMD opcodes (after the 0xfd prefix, LEB128-encoded by {@link simd}). */
@@ -106,6 +116,14 @@ export const SIMD_OP = {
   /** a < b ? b : a (one x86 instruction). */
   f64x2Pmax: 0xf7,
   f64x2ConvertLowI32x4S: 0xfe,
+  i32x4Splat: 0x11,
+  i32x4ExtractLane: 0x1b,
+  i32x4Eq: 0x37,
+  i32x4LtS: 0x39,
+  v128Andnot: 0x4f,
+  i32x4Shl: 0xab,
+  i32x4Add: 0xae,
+  i32x4MinS: 0xb6,
   f64x2Nearest: 0x94,
   i32x4TruncSatF64x2SZero: 0xfc,
   i64x2ExtendLowI32x4S: 0xc7,

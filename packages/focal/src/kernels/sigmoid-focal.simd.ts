@@ -35,8 +35,6 @@ const { i32: I32, f64: F64, v128: V128 } = WASM_TYPE;
 const { get, set } = wasm;
 const OP = SIMD_OP;
 const op = (code: number, ...immediates: number[]): number[] => simd(code, ...immediates);
-/** select: the first operand when the i32 condition is nonzero, else the second. */
-const SELECT = 0x1b;
 
 function focalFunction(withGrad: boolean): WasmFunction {
   const pointers = withGrad ? 4 : 2;
@@ -124,7 +122,7 @@ function focalFunction(withGrad: boolean): WasmFunction {
     ...loopUntil([...get(offset), ...get(limit), WASM_OP.i32GeU], body),
     // NaN when some target was bad
     ...wasm.f64(Number.NaN), ...get(acc), ...op(OP.f64x2ExtractLane, 0), ...get(acc), ...op(OP.f64x2ExtractLane, 1), WASM_OP.f64Add,
-    ...get(bad), ...op(OP.v128AnyTrue), SELECT,
+    ...get(bad), ...op(OP.v128AnyTrue), WASM_OP.select,
   ];
   const vectorCount = next - limit - 1;
   return {

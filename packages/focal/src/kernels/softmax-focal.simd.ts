@@ -57,22 +57,6 @@ const { i32: T_I32, f32: T_F32, f64: T_F64, v128: T_V128 } = WASM_TYPE;
 const { get, set: put, tee } = wasm;
 const OP = SIMD_OP;
 
-/** SIMD opcodes not in core's table. */
-const OP_X = {
-  i32x4Splat: 0x11,
-  i32x4ExtractLane: 0x1b,
-  i32x4Eq: 0x37,
-  i32x4LtS: 0x39,
-  v128Andnot: 0x4f,
-  i32x4Shl: 0xab,
-  i32x4Add: 0xae,
-  i32x4MinS: 0xb6,
-} as const;
-
-/** Scalar opcodes not in core's table. */
-const IF = 0x04;
-const F32_MUL = 0x94;
-
 const LOG2E = 1.4426950408889634;
 const LN2_HI = 0.693359375;
 const LN2_LO = -2.1219444005469057e-4;
@@ -120,7 +104,7 @@ function expConsts(first: number): { locals: ExpConsts; init: number[] } {
     one: f32x4Splat(1),
     expMin: f32x4Splat(EXP_MIN),
     // bits(k + MAGIC) + bias = k + 127 + SCALE_SHIFT, the biased exponent of 2^(k + SCALE_SHIFT)
-    bias: [...wasm.i32(127 + SCALE_SHIFT - MAGIC_BITS), ...simd(OP_X.i32x4Splat)],
+    bias: [...wasm.i32(127 + SCALE_SHIFT - MAGIC_BITS), ...simd(OP.i32x4Splat)],
     scale: f32x4Splat(2 ** -SCALE_SHIFT),
   };
   return { locals, init: CONSTS.flatMap((name) => [...values[name], ...put(locals[name])]) };
@@ -154,7 +138,7 @@ function expOf(xh: number, xl: number, { k, r, p }: ExpLocals, c: ExpConsts): nu
     ...horner, ...get(r), ...get(r), ...simd(OP.f32x4Mul), ...simd(OP.f32x4Mul),
     ...get(r), ...simd(OP.f32x4Add), ...get(c.one), ...simd(OP.f32x4Add),
     // · 2^(k + 64) · 2^-64
-    ...get(k), ...get(c.bias), ...simd(OP_X.i32x4Add), ...wasm.i32(23), ...simd(OP_X.i32x4Shl), ...simd(OP.f32x4Mul),
+    ...get(k), ...get(c.bias), ...simd(OP.i32x4Add), ...wasm.i32(23), ...simd(OP.i32x4Shl), ...simd(OP.f32x4Mul),
     ...get(c.scale), ...simd(OP.f32x4Mul),
   ];
 }
@@ -174,18 +158,8 @@ const loadAt = (base: number, off: number): number[] => [...get(base), ...get(of
 const V128_CONST = SIMD_OP.v128Const;
 const IOTA_BYTES = [...new Uint8Array(Int32Array.of(0, 1, 2, 3).buffer)];
 
-/** More scalar opcodes not in core's table, and block types. */
-const S = {
-  else: 0x05,
-  i32Load: 0x28,
-  i32LtU: 0x49,
-  f64Eq: 0x61,
-  f64Sub: 0xa1,
-  f32DemoteF64: 0xb6,
-  f64PromoteF32: 0xbb,
-} as const;
-const BLOCK_I32 = 0x7f;
-const I32_OR = 0x72;
+/** The block type of an `if` that leaves an i32. */
+const BLOCK_I32 = WASM_TYPE.i32;
 
 /** Locals of a function, numbered from `first` (after the params), typed in order. */
 class Locals {
@@ -287,7 +261,7 @@ function batchFunction(store: boolean): WasmFunction {
   // mv = max(mv, v), with the label's lane (idx = y) left out where `masked`
   const maxStep = (masked: boolean): number[] => [
     ...get(mv),
-    ...(masked ? [...negInf, ...get(v), ...get(idx), ...get(yv), ...simd(OP_X.i32x4Eq), ...simd(OP.v128Bitselect)] : get(v)),
+    ...(masked ? [...negInf, ...get(v), ...get(idx), ...get(yv), ...simd(OP.i32x4Eq), ...simd(OP.v128Bitselect)] : get(v)),
     ...simd(OP.f32x4Pmax), ...put(mv),
   ];
   // ex = exp(v - m), 0 below EXP_MIN and (where `masked`) at the label's lane
@@ -301,12 +275,12 @@ function batchFunction(store: boolean): WasmFunction {
     ...expOf(xh, xl, expLocals, c), ...put(ex),
     ...get(ex),
     ...get(xh), ...get(c.expMin), ...simd(OP.f32x4Lt),
-    ...(masked ? [...get(idx), ...get(yv), ...simd(OP_X.i32x4Eq), ...simd(OP.v128Or)] : []),
-    ...simd(OP_X.v128Andnot), ...put(ex),
+    ...(masked ? [...get(idx), ...get(yv), ...simd(OP.i32x4Eq), ...simd(OP.v128Or)] : []),
+    ...simd(OP.v128Andnot), ...put(ex),
   ];
 
   // idx = (b, b + 1, b + 2, b + 3) for the element index b left by `b`
-  const idxFrom = (b: number[]): number[] => [...b, ...simd(OP_X.i32x4Splat), ...simd(V128_CONST, ...IOTA_BYTES), ...simd(OP_X.i32x4Add), ...put(idx)];
+  const idxFrom = (b: number[]): number[] => [...b, ...simd(OP.i32x4Splat), ...simd(V128_CONST, ...IOTA_BYTES), ...simd(OP.i32x4Add), ...put(idx)];
   // body for the byte offsets off = start, start + 16, ... below the i32 `end`
   const range = (start: number[], end: number[], bodyCode: number[]): number[] => [
     ...start, ...put(off),
@@ -316,7 +290,7 @@ function batchFunction(store: boolean): WasmFunction {
   // yOff, when y is not in the tail), `masked` (which leaves the label's lane out) on that one.
   const splitPass = (plain: number[], masked: number[]): number[] => [
     ...range(wasm.i32(0), get(yOff), plain),
-    ...get(yOff), ...get(full), WASM_OP.i32LtU, IF, 0x40,
+    ...get(yOff), ...get(full), WASM_OP.i32LtU, WASM_OP.if, 0x40,
     ...get(yOff), ...put(off), ...idxFrom([...get(y), ...wasm.i32(-4), WASM_OP.i32And]), ...masked,
     WASM_OP.end,
     ...range([...get(yOff), ...wasm.i32(16), WASM_OP.i32Add], get(full), plain),
@@ -324,22 +298,22 @@ function batchFunction(store: boolean): WasmFunction {
   // The tail (C mod 4 elements, from t = C - C mod 4): lanes at indices min(t + j, C - 1),
   // gathered one by one; `valid` marks the lanes below C.
   const laneAddress = (base: number, j: number): number[] => [
-    ...get(base), ...get(tailIdx), ...simd(OP_X.i32x4ExtractLane, j), ...wasm.i32(2), WASM_OP.i32Shl, WASM_OP.i32Add,
+    ...get(base), ...get(tailIdx), ...simd(OP.i32x4ExtractLane, j), ...wasm.i32(2), WASM_OP.i32Shl, WASM_OP.i32Add,
   ];
   const gatherTail = [
     ...f32x4Splat(0),
     ...[0, 1, 2, 3].flatMap((j) => [...laneAddress(rz, j), ...wasm.f32Load(), ...simd(OP.f32x4ReplaceLane, j)]),
     ...put(v),
   ];
-  const ifTail = (bodyCode: number[]): number[] => [...get(C), ...wasm.i32(3), WASM_OP.i32And, IF, 0x40, ...bodyCode, WASM_OP.end];
+  const ifTail = (bodyCode: number[]): number[] => [...get(C), ...wasm.i32(3), WASM_OP.i32And, WASM_OP.if, 0x40, ...bodyCode, WASM_OP.end];
   // idx = (t, t + 1, t + 2, t + 3)
   const tailStart = idxFrom([...get(C), ...wasm.i32(-4), WASM_OP.i32And]);
   const tailSetup = [
-    ...get(idx), ...get(C), ...simd(OP_X.i32x4Splat), ...simd(OP_X.i32x4LtS), ...put(valid),
-    ...get(idx), ...get(C), ...wasm.i32(1), WASM_OP.i32Sub, ...simd(OP_X.i32x4Splat), ...simd(OP_X.i32x4MinS), ...put(tailIdx),
+    ...get(idx), ...get(C), ...simd(OP.i32x4Splat), ...simd(OP.i32x4LtS), ...put(valid),
+    ...get(idx), ...get(C), ...wasm.i32(1), WASM_OP.i32Sub, ...simd(OP.i32x4Splat), ...simd(OP.i32x4MinS), ...put(tailIdx),
   ];
   // C mod 4 != 0: `wide` (one vector load of the last four elements, overlapping the last full vector) where C >= 4, else `narrow`
-  const wideOrNarrow = (wide: number[], narrow: number[]): number[] => [...get(C), ...wasm.i32(4), WASM_OP.i32GeU, IF, 0x40, ...wide, S.else, ...narrow, WASM_OP.end];
+  const wideOrNarrow = (wide: number[], narrow: number[]): number[] => [...get(C), ...wasm.i32(4), WASM_OP.i32GeU, WASM_OP.if, 0x40, ...wide, WASM_OP.else, ...narrow, WASM_OP.end];
   // off and idx at the last four elements
   const lastFour = [
     ...get(C), ...wasm.i32(4), WASM_OP.i32Sub, ...wasm.i32(2), WASM_OP.i32Shl, ...put(off),
@@ -356,7 +330,7 @@ function batchFunction(store: boolean): WasmFunction {
 
   // so = Σ_{k != y} exp(z_k - m) for the row at rz (m = max over k != y, kept in mF); e values to re
   const rowSums = [
-    ...get(y), ...simd(OP_X.i32x4Splat), ...put(yv),
+    ...get(y), ...simd(OP.i32x4Splat), ...put(yv),
     ...get(y), ...wasm.i32(-4), WASM_OP.i32And, ...wasm.i32(2), WASM_OP.i32Shl, ...put(yOff),
     // pass 1: m = max over k != y
     ...negInf, ...put(mv),
@@ -379,7 +353,7 @@ function batchFunction(store: boolean): WasmFunction {
         // the last four elements: the lanes before t store again the values they hold, and are left out of the sum
         ...lastFour, ...loadAt(rz, off), ...put(v), ...expStep(true),
         ...(store ? [...at(re), ...get(ex), ...v128Store()] : []),
-        ...get(ex), ...get(idx), ...get(C), ...wasm.i32(-4), WASM_OP.i32And, ...simd(OP_X.i32x4Splat), ...simd(OP_X.i32x4LtS), ...simd(OP_X.v128Andnot), ...put(ex),
+        ...get(ex), ...get(idx), ...get(C), ...wasm.i32(-4), WASM_OP.i32And, ...simd(OP.i32x4Splat), ...simd(OP.i32x4LtS), ...simd(OP.v128Andnot), ...put(ex),
         ...accumulate(accLow, accHigh, ex),
       ],
       [
@@ -420,12 +394,12 @@ function batchFunction(store: boolean): WasmFunction {
     ...get(dV), ...get(tV), ...get(dV), ...simd(F.mul), ...le0(lV), ...simd(OP.v128Bitselect), ...put(pV),
     ...get(tV), ...get(dV), ...simd(F.mul), ...get(dV), ...le0(lV), ...simd(OP.v128Bitselect), ...put(qV),
     // w = (1 - p)^gamma
-    ...get(gamma), ...wasm.f64(2), S.f64Eq,
-    IF, 0x40, ...get(qV), ...get(qV), ...simd(F.mul), ...put(wV),
-    S.else,
-    ...get(gamma), ...wasm.f64(0), S.f64Eq,
-    IF, 0x40, ...K.f64(1), ...put(wV),
-    S.else,
+    ...get(gamma), ...wasm.f64(2), WASM_OP.f64Eq,
+    WASM_OP.if, 0x40, ...get(qV), ...get(qV), ...simd(F.mul), ...put(wV),
+    WASM_OP.else,
+    ...get(gamma), ...wasm.f64(0), WASM_OP.f64Eq,
+    WASM_OP.if, 0x40, ...K.f64(1), ...put(wV),
+    WASM_OP.else,
     ...get(lV), ...K.f64(0), ...simd(F.pmin), ...get(l1pV), ...simd(F.sub), ...get(gammaV), ...simd(F.mul), ...exp2x(temps2, K), ...put(wV),
     WASM_OP.end,
     WASM_OP.end,
@@ -442,17 +416,17 @@ function batchFunction(store: boolean): WasmFunction {
 
   // grad row at re: e * s, gy at y, for lane `lane` of sV and gyV
   const scaleRow = (lane: number): number[] => [
-    ...get(sV), ...simd(OP.f64x2ExtractLane, lane), S.f32DemoteF64, ...simd(OP.f32x4Splat), ...put(sv),
+    ...get(sV), ...simd(OP.f64x2ExtractLane, lane), WASM_OP.f32DemoteF64, ...simd(OP.f32x4Splat), ...put(sv),
     ...wasm.i32(0), ...put(off),
     ...loopUntil([...get(off), ...get(full), WASM_OP.i32GeU], [
       ...at(re), ...at(re), ...v128Load(), ...get(sv), ...simd(OP.f32x4Mul), ...v128Store(),
       ...wasm.addTo(off, 16),
     ]),
     ...loopUntil([...get(off), ...get(C), ...wasm.i32(2), WASM_OP.i32Shl, WASM_OP.i32GeU], [
-      ...at(re), ...at(re), ...wasm.f32Load(), ...get(sv), ...simd(OP.f32x4ExtractLane, 0), F32_MUL, ...wasm.f32Store(),
+      ...at(re), ...at(re), ...wasm.f32Load(), ...get(sv), ...simd(OP.f32x4ExtractLane, 0), WASM_OP.f32Mul, ...wasm.f32Store(),
       ...wasm.addTo(off, 4),
     ]),
-    ...atLabel(re), ...get(gyV), ...simd(OP.f64x2ExtractLane, lane), S.f32DemoteF64, ...wasm.f32Store(),
+    ...atLabel(re), ...get(gyV), ...simd(OP.f64x2ExtractLane, lane), WASM_OP.f32DemoteF64, ...wasm.f32Store(),
   ];
   const zeroRow = [
     ...wasm.i32(0), ...put(off),
@@ -475,29 +449,29 @@ function batchFunction(store: boolean): WasmFunction {
   const rowIn = (lane: number): number[] => [
     // y = label, or -1 past the last row
     ...(lane === 0
-      ? [...get(lab), S.i32Load, 2, 0]
-      : [...get(n), ...wasm.i32(1), WASM_OP.i32Add, ...get(N), WASM_OP.i32LtU, IF, BLOCK_I32, ...get(lab), S.i32Load, 2, 0, S.else, ...wasm.i32(-1), WASM_OP.end]),
+      ? [...get(lab), WASM_OP.i32Load, 2, 0]
+      : [...get(n), ...wasm.i32(1), WASM_OP.i32Add, ...get(N), WASM_OP.i32LtU, WASM_OP.if, BLOCK_I32, ...get(lab), WASM_OP.i32Load, 2, 0, WASM_OP.else, ...wasm.i32(-1), WASM_OP.end]),
     ...tee(y), ...put(yRow[lane]),
-    ...get(y), ...get(C), S.i32LtU,
-    IF, 0x40,
-    ...get(alpha), ...get(y), ...wasm.i32(2), WASM_OP.i32Shl, WASM_OP.i32Add, ...wasm.f32Load(), S.f64PromoteF32, ...put(alphaY),
+    ...get(y), ...get(C), WASM_OP.i32LtU,
+    WASM_OP.if, 0x40,
+    ...get(alpha), ...get(y), ...wasm.i32(2), WASM_OP.i32Shl, WASM_OP.i32Add, ...wasm.f32Load(), WASM_OP.f64PromoteF32, ...put(alphaY),
     ...rowSums,
     ...setLane(soV, lane, get(so)),
-    ...setLane(gapV, lane, [...get(mF), S.f64PromoteF32, ...atLabel(rz), ...wasm.f32Load(), S.f64PromoteF32, S.f64Sub]),
+    ...setLane(gapV, lane, [...get(mF), WASM_OP.f64PromoteF32, ...atLabel(rz), ...wasm.f32Load(), WASM_OP.f64PromoteF32, WASM_OP.f64Sub]),
     ...setLane(alphaV, lane, get(alphaY)),
-    ...get(has), ...wasm.i32(1 << lane), I32_OR, ...put(has),
-    S.else,
+    ...get(has), ...wasm.i32(1 << lane), WASM_OP.i32Or, ...put(has),
+    WASM_OP.else,
     ...setLane(soV, lane, wasm.f64(1)),
     ...setLane(gapV, lane, wasm.f64(0)),
     ...setLane(alphaV, lane, wasm.f64(0)),
-    ...(store ? [...get(n), ...wasm.i32(lane), WASM_OP.i32Add, ...get(N), WASM_OP.i32LtU, IF, 0x40, ...zeroRow, WASM_OP.end] : []),
+    ...(store ? [...get(n), ...wasm.i32(lane), WASM_OP.i32Add, ...get(N), WASM_OP.i32LtU, WASM_OP.if, 0x40, ...zeroRow, WASM_OP.end] : []),
     WASM_OP.end,
     ...advance,
   ];
   // the gradient rows of the pair (re is two rows past the first)
   const rowOut = (lane: number): number[] => [
     ...get(has), ...wasm.i32(1 << lane), WASM_OP.i32And,
-    IF, 0x40,
+    WASM_OP.if, 0x40,
     ...get(re), ...rowStride, ...wasm.i32(2 - lane), WASM_OP.i32Mul, WASM_OP.i32Sub, ...put(re),
     ...get(yRow[lane]), ...put(y),
     ...scaleRow(lane),
@@ -546,7 +520,7 @@ function expFunction(): WasmFunction {
         ...loadAt(src, off), ...put(x),
         ...expOf(x, -1, { k, r, p }, c), ...put(out),
         ...get(dst), ...get(off), WASM_OP.i32Add,
-        ...get(out), ...get(x), ...get(c.expMin), ...simd(OP.f32x4Lt), ...simd(OP_X.v128Andnot),
+        ...get(out), ...get(x), ...get(c.expMin), ...simd(OP.f32x4Lt), ...simd(OP.v128Andnot),
         ...v128Store(),
         ...wasm.addTo(off, 16),
       ]),
