@@ -23,7 +23,8 @@ import type { WasmFunction } from '@tfjs-losses/core';
  *   grad(p, t, dPred, dTarget, blocks, b0, b1, b2, b3, dy)
  *       dPred = dy · clamp((p − t) / β, −1, 1), dTarget = −dPred: d / β
  *       inside, sign(d) outside (|d| ≥ β gives |d / β| ≥ 1 in float32 too),
- *       0 at d = 0, NaN for NaN. The clamp is two pseudo-min/max
+ *       0 at d = 0, NaN for NaN (gradPow2: the same values for betas that
+ *       are powers of two, without the division). The clamp is two pseudo-min/max
  *       instructions (one x86 instruction each; f32x4.min and max take
  *       several for their NaN and ±0 rules, which doubled the loop's time).
  *   absSums(p, t, groups) -> [f64, f64, f64, f64]
@@ -40,6 +41,7 @@ export interface SmoothL1Simd {
   memory: WebAssembly.Memory;
   sum(p: number, t: number, blocks: number, b0: number, b1: number, b2: number, b3: number): number;
   grad(p: number, t: number, dPred: number, dTarget: number, blocks: number, b0: number, b1: number, b2: number, b3: number, dy: number): void;
+  gradPow2(p: number, t: number, dPred: number, dTarget: number, blocks: number, b0: number, b1: number, b2: number, b3: number, dy: number): void;
   absSums(p: number, t: number, groups: number): number[];
   devSquares(p: number, t: number, groups: number, m0: number, m1: number, m2: number, m3: number): number[];
   scale(src: number, dPred: number, dTarget: number, groups: number, dy: number): void;
@@ -119,26 +121,38 @@ function sumFunction(): WasmFunction {
   };
 }
 
-// grad: params p 0, t 1, dPred 2, dTarget 3, blocks 4, b0..b3 5-8, dy 9;
+// grad and gradPow2: params p 0, t 1, dPred 2, dTarget 3, blocks 4, b0..b3 5-8, dy 9;
 // locals offset 10, limit 11 (i32), beta 12, dyV 13, g 14, lo 15, hi 16 (v128).
-function gradFunction(): WasmFunction {
+// gradPow2, for betas that are all powers of two, computes
+// clamp(d · (dy / β), −|dy|, |dy|): the caller checks that dy / β is exact,
+// so d · (dy / β) rounds the same product as (d / β) · dy (d / β is an exact
+// scaling unless it falls below the normal range), and the clamp at ±|dy|
+// gives the same ±dy: the same float32 values without a division per group
+// (the division's throughput bounds grad's loop).
+function gradFunction(pow2: boolean): WasmFunction {
   const [p, t, dPred, dTarget, blocks, b0, dy, offset, limit, beta, dyV, g, lo, hi] = [0, 1, 2, 3, 4, 5, 9, 10, 11, 12, 13, 14, 15, 16];
   const setup = [
     ...blockLimitOf(blocks, limit),
     ...lanes(b0), ...put(beta),
     ...get(dy), ...simd(OP.f32x4Splat), ...put(dyV),
-    ...f32x4Splat(-1), ...put(lo),
-    ...f32x4Splat(1), ...put(hi),
+    ...(pow2
+      ? [
+          // beta ← dy / β per lane; hi = |dy|, lo = −|dy|
+          ...get(dyV), ...get(beta), ...simd(OP.f32x4Div), ...put(beta),
+          ...get(dyV), ...simd(OP.f32x4Abs), ...put(hi),
+          ...get(hi), ...simd(OP.f32x4Neg), ...put(lo),
+        ]
+      : [...f32x4Splat(-1), ...put(lo), ...f32x4Splat(1), ...put(hi)]),
   ];
   const group = (k: number): number[] => [
-    ...loadGroup(p, offset, k), ...loadGroup(t, offset, k), ...simd(OP.f32x4Sub), ...get(beta), ...simd(OP.f32x4Div),
-    // pmax(x, −1) = x < −1 ? −1 : x and pmin(x, 1) = 1 < x ? 1 : x keep NaN and −0 as they are
-    ...get(lo), ...simd(OP.f32x4Pmax), ...get(hi), ...simd(OP.f32x4Pmin), ...get(dyV), ...simd(OP.f32x4Mul), ...put(g),
+    ...loadGroup(p, offset, k), ...loadGroup(t, offset, k), ...simd(OP.f32x4Sub), ...get(beta), ...simd(pow2 ? OP.f32x4Mul : OP.f32x4Div),
+    // pmax(x, lo) = x < lo ? lo : x and pmin(x, hi) = hi < x ? hi : x keep NaN and −0 as they are
+    ...get(lo), ...simd(OP.f32x4Pmax), ...get(hi), ...simd(OP.f32x4Pmin), ...(pow2 ? [] : [...get(dyV), ...simd(OP.f32x4Mul)]), ...put(g),
     ...get(dPred), ...get(offset), WASM_OP.i32Add, ...get(g), ...v128Store(16 * k),
     ...get(dTarget), ...get(offset), WASM_OP.i32Add, ...get(g), ...simd(OP.f32x4Neg), ...v128Store(16 * k),
   ];
   return {
-    name: 'grad',
+    name: pow2 ? 'gradPow2' : 'grad',
     params: [T_I32, T_I32, T_I32, T_I32, T_I32, T_F32, T_F32, T_F32, T_F32, T_F32],
     results: [],
     locals: [T_I32, T_I32, ...Array<typeof T_V128>(5).fill(T_V128)],
@@ -217,12 +231,12 @@ function scaleFunction(): WasmFunction {
 
 /** The module's bytes. */
 export function smoothL1SimdModule(): Uint8Array<ArrayBuffer> {
-  return wasmModuleBytes([sumFunction(), gradFunction(), absSumsFunction(), devSquaresFunction(), scaleFunction()]);
+  return wasmModuleBytes([sumFunction(), gradFunction(false), gradFunction(true), absSumsFunction(), devSquaresFunction(), scaleFunction()]);
 }
 
 function bindSmoothL1(exports: WebAssembly.Exports, memory: WebAssembly.Memory): SmoothL1Simd {
   const ex = exports as unknown as Omit<SmoothL1Simd, 'memory'>;
-  return { memory, sum: ex.sum, grad: ex.grad, absSums: ex.absSums, devSquares: ex.devSquares, scale: ex.scale };
+  return { memory, sum: ex.sum, grad: ex.grad, gradPow2: ex.gradPow2, absSums: ex.absSums, devSquares: ex.devSquares, scale: ex.scale };
 }
 
 /**

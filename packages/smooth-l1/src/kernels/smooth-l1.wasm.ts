@@ -20,6 +20,16 @@ function laneBetas(beta: Float32Array): [number, number, number, number] | null 
   return [beta[0], beta[1 % c], beta[2 % c], beta[3 % c]];
 }
 
+/**
+ * Whether β is a power of two and dy / β is exact in float32 (then gradPow2
+ * gives grad's values): the float32 quotient times β gives dy back exactly,
+ * and β has no fraction bits.
+ */
+function exactQuotient(dy: number, beta: number): boolean {
+  const q = Math.fround(dy / beta);
+  return q * beta === dy && Math.log2(beta) % 1 === 0;
+}
+
 const inMemory = (simd: SmoothL1Simd, views: Views): boolean => views.every((x) => x.buffer === simd.memory.buffer);
 
 /** Sum kernel: inputs pred, target, beta; attr divisor. */
@@ -56,7 +66,8 @@ export function smoothL1GradWasm(simd: SmoothL1Simd | null): FillKernelSpec {
         return;
       }
       const blocks = p.length >> 4;
-      simd.grad(p.byteOffset, t.byteOffset, dPred.byteOffset, dTarget.byteOffset, blocks, ...lanes, dy[0]);
+      const run = lanes.every((b) => exactQuotient(dy[0], b)) ? simd.gradPow2 : simd.grad;
+      run(p.byteOffset, t.byteOffset, dPred.byteOffset, dTarget.byteOffset, blocks, ...lanes, dy[0]);
       for (let i = blocks << 4; i < p.length; i++) {
         const v = dy[0] * slopeAt(p[i] - t[i], b[i % b.length]);
         dPred[i] = v;
