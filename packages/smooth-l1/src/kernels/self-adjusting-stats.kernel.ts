@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { accurateMean, accurateSum, defineFusedOp, fillKernelFunc, wasmBackendMemory, type FillKernelSpec } from '@tfjs-losses/core';
+import { selfAdjustingStatsWebGPU } from './self-adjusting-stats.webgpu';
 import { smoothL1Simd, type SmoothL1Simd } from './smooth-l1.simd';
 
 /*
@@ -125,6 +126,7 @@ export const selfAdjustingStatsOp = defineFusedOp<SelfAdjustingStatsAttrs>({
   kernels: {
     cpu: () => fillKernelFunc('cpu', selfAdjustingStats(null)),
     wasm: () => fillKernelFunc('wasm', selfAdjustingStats(smoothL1Simd(wasmBackendMemory()))),
+    webgpu: () => selfAdjustingStatsWebGPU,
   },
   composed: ([p, t, stats], { momentum, betaMax }) =>
     tf.tidy(() => {
