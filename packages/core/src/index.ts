@@ -37,6 +37,7 @@ export {
   v128Store,
   f32x4Splat,
   loopUntil,
+  viewsInMemory,
   wasmModuleBytes,
   wasmBackendMemory,
   bindToWasmMemory,

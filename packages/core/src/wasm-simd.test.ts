@@ -15,6 +15,7 @@ import {
   v128Store,
   wasm,
   wasmBackendMemory,
+  viewsInMemory,
   wasmModuleBytes,
   type WasmFunction,
 } from './index';
@@ -207,4 +208,17 @@ describe(`wasm-simd builder (${tf.getBackend()})`, () => {
       tf.dispose([big, ...late, ...pairs.flat()]);
     });
   }
+});
+
+describe('viewsInMemory', () => {
+  it('is true only for views of the memory\'s current buffer', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const a = new Float32Array(memory.buffer, 0, 4);
+    const b = new Int32Array(memory.buffer, 64, 2);
+    expect(viewsInMemory(memory, [a, b])).toBe(true);
+    expect(viewsInMemory(memory, [a, new Float32Array(4)])).toBe(false);
+    memory.grow(1); // detaches the old views
+    expect(viewsInMemory(memory, [a])).toBe(false);
+    expect(viewsInMemory(memory, [new Float32Array(memory.buffer, 0, 4)])).toBe(true);
+  });
 });

@@ -1,4 +1,4 @@
-import type { FillKernelSpec } from '@tfjs-losses/core';
+import { viewsInMemory, type FillKernelSpec } from '@tfjs-losses/core';
 import type { TransposeSimd } from './transpose.simd';
 
 /** Tile edge of the blocked pass: two 64x64 float tiles stay in L1. */
@@ -78,8 +78,7 @@ export function symmetrizeWasm(simd: TransposeSimd | null): FillKernelSpec {
       const [pv, gv] = inputs as Float32Array[];
       const out = outputs[0] as Float32Array;
       const n = shapes[0][0];
-      const buffer = simd.memory.buffer;
-      if (n % 4 !== 0 || pv.buffer !== buffer || gv.buffer !== buffer || out.buffer !== buffer) {
+      if (n % 4 !== 0 || !viewsInMemory(simd.memory, [pv, gv, out])) {
         symmetrizeHost.fill(inputs, outputs, attrs, shapes);
         return;
       }

@@ -1,4 +1,4 @@
-import type { FillKernelSpec } from '@tfjs-losses/core';
+import { viewsInMemory, type FillKernelSpec } from '@tfjs-losses/core';
 import type { TransposeSimd } from './transpose.simd';
 
 /** Tile edge: a 64x64 float tile of the input and of the output stay in L1. */
@@ -62,7 +62,7 @@ export function transposeWasm(simd: TransposeSimd | null): FillKernelSpec {
       const [n, m] = shapes[0];
       const v = inputs[0] as Float32Array;
       const out = outputs[0] as Float32Array;
-      if (n % 4 !== 0 || m % 4 !== 0 || v.buffer !== simd.memory.buffer || out.buffer !== simd.memory.buffer) {
+      if (n % 4 !== 0 || m % 4 !== 0 || !viewsInMemory(simd.memory, [v, out])) {
         transposeHost.fill(inputs, outputs, attrs, shapes);
         return;
       }

@@ -321,6 +321,17 @@ export function bindToWasmMemory<T>(
   return result;
 }
 
+/**
+ * Whether every view is of `memory`'s current buffer (a `WebAssembly.Memory`,
+ * or anything exposing it as `buffer`): the condition for a module bound to
+ * that memory to address them by byte offset. Views of other buffers (a
+ * backend that copied, a detached view after growth) make it false.
+ */
+export function viewsInMemory(memory: { readonly buffer: ArrayBufferLike }, views: readonly ArrayBufferView[]): boolean {
+  const buffer = memory.buffer;
+  return views.every((view) => view.buffer === buffer);
+}
+
 /** {@link bindToWasmMemory} on the memory of `backend` (default: the registered wasm backend). */
 export function instantiateOnBackendMemory<T>(
   build: () => Uint8Array<ArrayBuffer>,

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { viewsInMemory } from '@tfjs-losses/core';
 import type { DistanceKind, SimdDistance } from './distance.simd';
 import type { MeanDistanceAttrs } from './mean-distance.kernel';
 
@@ -73,7 +74,7 @@ function gradFrom(kind: DistanceKind, a: Float32Array, b: Float32Array, da: Floa
 
 /** True when every array is a view of the memory the SIMD loops work on. */
 function inHeap(simd: SimdDistance | null, arrays: Float32Array[]): simd is SimdDistance {
-  return simd !== null && arrays.every((x) => x.buffer === simd.buffer);
+  return simd !== null && viewsInMemory(simd, arrays);
 }
 
 function pairSum(simd: SimdDistance | null, kind: DistanceKind, a: Float32Array, b: Float32Array, beta: number): number {

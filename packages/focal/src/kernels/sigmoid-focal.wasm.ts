@@ -1,4 +1,4 @@
-import type { FillKernelSpec } from '@tfjs-losses/core';
+import { viewsInMemory, type FillKernelSpec } from '@tfjs-losses/core';
 import { sigmoidFocalTail } from './sigmoid-focal.cpu';
 import type { SigmoidFocalSimd } from './sigmoid-focal.simd';
 
@@ -17,8 +17,7 @@ export function sigmoidFocalSumWasm(base: FillKernelSpec, simd: SigmoidFocalSimd
       const [x, t] = inputs as Float32Array[];
       const [total, badIndex, dx, dt] = outputs as [Float32Array, Int32Array, Float32Array, Float32Array];
       const { alpha, gamma, divisor, withGrad } = attrs as { alpha: number; gamma: number; divisor: number; withGrad: boolean };
-      const buffer = simd.memory.buffer;
-      if (gamma !== 2 || x.buffer !== buffer || t.buffer !== buffer || (withGrad && (dx.buffer !== buffer || dt.buffer !== buffer))) {
+      if (gamma !== 2 || !viewsInMemory(simd.memory, withGrad ? [x, t, dx, dt] : [x, t])) {
         base.fill(inputs, outputs, attrs, shapes);
         return;
       }

@@ -115,7 +115,8 @@ function softmaxFocalPass(
   return total;
 }
 
-interface Rows {
+/** The summing kernel's inputs: logits z [N, C], labels [N], alpha [C]. */
+export interface Rows {
   z: Float32Array;
   labels: Int32Array;
   alpha: Float32Array;

@@ -7,18 +7,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { wasmBackendMemory } from '@tfjs-losses/core';
 import { expectNoLeak, seededRandom } from '@tfjs-losses/test-utils';
-import { softmaxFocalSumFill } from './softmax-focal.cpu';
+import { softmaxFocalSumFill, type Rows } from './softmax-focal.cpu';
 import { softmaxFocalSumOp } from './softmax-focal.kernel';
 import { softmaxFocalSimd } from './softmax-focal.simd';
 import { softmaxFocalSimdPasses, softmaxFocalSumWasm } from './softmax-focal.wasm';
-
-interface Rows {
-  z: Float32Array;
-  labels: Int32Array;
-  alpha: Float32Array;
-  N: number;
-  C: number;
-}
 
 /**
  * Random rows in [-8, 8] plus rows with logit gaps of 1000 either way, -inf

@@ -1,4 +1,4 @@
-import type { FillKernelSpec } from '@tfjs-losses/core';
+import { viewsInMemory, type FillKernelSpec } from '@tfjs-losses/core';
 import type { SoftmaxFocalSimd } from './softmax-focal.simd';
 
 /*
@@ -31,9 +31,8 @@ export function softmaxFocalSumWasm(base: FillKernelSpec, simd: SoftmaxFocalSimd
       const [z, labels, alpha] = inputs as [Float32Array, Int32Array, Float32Array];
       const out = outputs[0] as Float32Array;
       const grad = attrs.withGrad ? (outputs[1] as Float32Array) : null;
-      const buffer = simd.memory.buffer;
       const [N, C] = shapes[0];
-      const inHeap = z.buffer === buffer && labels.buffer === buffer && alpha.buffer === buffer && (grad === null || grad.buffer === buffer);
+      const inHeap = viewsInMemory(simd.memory, grad === null ? [z, labels, alpha] : [z, labels, alpha, grad]);
       if (!inHeap || !(labels instanceof Int32Array) || C < 2) {
         base.fill(inputs, outputs, attrs, shapes);
         return;

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { viewsInMemory } from '@tfjs-losses/core';
 import type { PenaltyAttrs } from './grad-penalty.kernel';
 import type { SimdPenalty } from './grad-penalty.simd';
 
@@ -46,7 +47,7 @@ type Fill = (inputs: Inputs, outputs: Outputs, attrs: tf.NamedAttrMap, shapes: n
 
 /** Whether the SIMD loops can address every array (all views of their memory). */
 function inHeap(simd: SimdPenalty | null, arrays: Float32Array[]): simd is SimdPenalty {
-  return simd !== null && arrays.every((x) => x.buffer === simd.buffer);
+  return simd !== null && viewsInMemory(simd, arrays);
 }
 
 /** Sum of v[i]^2 for i in [from, to): the SIMD loop over whole groups, then the tail. */

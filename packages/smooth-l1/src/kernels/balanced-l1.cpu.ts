@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { log1pF64, type FillKernelSpec } from '@tfjs-losses/core';
+import { log1pF64, viewsInMemory, type FillKernelSpec } from '@tfjs-losses/core';
 import { balancedL1Constants, type BalancedL1Attrs } from './balanced-l1.constants';
 import type { BalancedL1Simd } from './balanced-l1.simd';
 import type { SmoothL1Simd } from './smooth-l1.simd';
@@ -174,8 +174,7 @@ export function balancedL1SumWasm(simd: BalancedL1Simd | null): FillKernelSpec {
     fill: (inputs, outputs, attrs, shapes) => {
       const [p, t] = inputs as Float32Array[];
       const [out, slope] = outputs as Float32Array[];
-      const buffer = simd.memory.buffer;
-      if (p.buffer !== buffer || t.buffer !== buffer || slope.buffer !== buffer) {
+      if (!viewsInMemory(simd.memory, [p, t, slope])) {
         balancedL1Sum.fill(inputs, outputs, attrs, shapes);
         return;
       }
@@ -212,8 +211,7 @@ export function balancedL1SlopeGradWasm(simd: SmoothL1Simd | null): FillKernelSp
     fill: (inputs, outputs, attrs, shapes) => {
       const [dy, slope] = inputs as Float32Array[];
       const [dPred, dTarget] = outputs as Float32Array[];
-      const buffer = simd.memory.buffer;
-      if (dy.length !== 1 || slope.buffer !== buffer || dPred.buffer !== buffer || dTarget.buffer !== buffer) {
+      if (dy.length !== 1 || !viewsInMemory(simd.memory, [slope, dPred, dTarget])) {
         balancedL1SlopeGrad.fill(inputs, outputs, attrs, shapes);
         return;
       }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { accurateMean, accurateSum, defineFusedOp, fillKernelFunc, wasmBackendMemory, type FillKernelSpec } from '@tfjs-losses/core';
+import { accurateMean, accurateSum, defineFusedOp, fillKernelFunc, viewsInMemory, wasmBackendMemory, type FillKernelSpec } from '@tfjs-losses/core';
 import { selfAdjustingStatsWebGPU } from './self-adjusting-stats.webgpu';
 import { smoothL1Simd, type SmoothL1Simd } from './smooth-l1.simd';
 
@@ -64,7 +64,7 @@ function columnMoments(p: Float32Array, t: Float32Array, mean: Float64Array, var
  */
 function columnMomentsSimd(simd: SmoothL1Simd, p: Float32Array, t: Float32Array, mean: Float64Array, variance: Float64Array): boolean {
   const c = mean.length;
-  if ((c !== 1 && c !== 2 && c !== 4) || p.buffer !== simd.memory.buffer || t.buffer !== simd.memory.buffer) return false;
+  if ((c !== 1 && c !== 2 && c !== 4) || !viewsInMemory(simd.memory, [p, t])) return false;
   const n = p.length;
   const rows = n / c;
   const groups = n >> 2;

@@ -1,4 +1,4 @@
-import type { FillKernelSpec } from '@tfjs-losses/core';
+import { viewsInMemory, type FillKernelSpec } from '@tfjs-losses/core';
 import { lossAt, slopeAt, smoothL1Grad, smoothL1Sum } from './smooth-l1.cpu';
 import type { SmoothL1Simd } from './smooth-l1.simd';
 
@@ -9,8 +9,6 @@ import type { SmoothL1Simd } from './smooth-l1.simd';
  * has a fixed beta per lane; a single dy for the gradient), with the last
  * n mod 16 elements in JavaScript; the JavaScript kernels otherwise.
  */
-
-type Views = (Float32Array | Int32Array | Uint8Array)[];
 
 /** The four lane betas, or null when the SIMD loops do not apply. */
 function laneBetas(beta: Float32Array): [number, number, number, number] | null {
@@ -30,8 +28,6 @@ function exactQuotient(dy: number, beta: number): boolean {
   return q * beta === dy && Math.log2(beta) % 1 === 0;
 }
 
-const inMemory = (simd: SmoothL1Simd, views: Views): boolean => views.every((x) => x.buffer === simd.memory.buffer);
-
 /** Sum kernel: inputs pred, target, beta; attr divisor. */
 export function smoothL1SumWasm(simd: SmoothL1Simd | null): FillKernelSpec {
   if (simd === null) return smoothL1Sum;
@@ -40,7 +36,7 @@ export function smoothL1SumWasm(simd: SmoothL1Simd | null): FillKernelSpec {
     fill: (inputs, outputs, attrs, shapes) => {
       const [p, t, b] = inputs as Float32Array[];
       const lanes = laneBetas(b);
-      if (lanes === null || !inMemory(simd, [p, t])) {
+      if (lanes === null || !viewsInMemory(simd.memory, [p, t])) {
         smoothL1Sum.fill(inputs, outputs, attrs, shapes);
         return;
       }
@@ -61,7 +57,7 @@ export function smoothL1GradWasm(simd: SmoothL1Simd | null): FillKernelSpec {
       const [dy, p, t, b] = inputs as Float32Array[];
       const [dPred, dTarget] = outputs as Float32Array[];
       const lanes = laneBetas(b);
-      if (lanes === null || dy.length !== 1 || !inMemory(simd, [p, t, dPred, dTarget])) {
+      if (lanes === null || dy.length !== 1 || !viewsInMemory(simd.memory, [p, t, dPred, dTarget])) {
         smoothL1Grad.fill(inputs, outputs, attrs, shapes);
         return;
       }
