@@ -77,22 +77,18 @@ ${WGSL_MAIN} {
   let c = uniforms.cols;
   var skip = false;
   for (var j = 0; j < c; j = j + 1) {
-    if (isNanBits(columnSum(j, true) / f32(uniforms.rows - 1))) { skip = true; }
+    let mean = columnSum(j, false) / f32(uniforms.rows);
+    let variance = columnSum(j, true) / f32(uniforms.rows - 1);
+    if (isNanBits(variance)) { skip = true; }
+    let mu = f32(statsV[j]) * uniforms.keep + mean * uniforms.take;
+    let sigma2 = f32(statsV[c + j]) * uniforms.keep + variance * uniforms.take;
+    setOutputAtIndex(j, mu);
+    setOutputAtIndex(c + j, sigma2);
+    setOutputAtIndex(2 * c + j, min(max(mu - sigma2, uniforms.lo), uniforms.hi));
   }
-  for (var j = 0; j < c; j = j + 1) {
-    if (skip) {
-      setOutputAtIndex(j, f32(statsV[j]));
-      setOutputAtIndex(c + j, f32(statsV[c + j]));
-      setOutputAtIndex(2 * c + j, f32(statsV[2 * c + j]));
-    } else {
-      let mean = columnSum(j, false) / f32(uniforms.rows);
-      let variance = columnSum(j, true) / f32(uniforms.rows - 1);
-      let mu = f32(statsV[j]) * uniforms.keep + mean * uniforms.take;
-      let sigma2 = f32(statsV[c + j]) * uniforms.keep + variance * uniforms.take;
-      setOutputAtIndex(j, mu);
-      setOutputAtIndex(c + j, sigma2);
-      setOutputAtIndex(2 * c + j, min(max(mu - sigma2, uniforms.lo), uniforms.hi));
-    }
+  // A NaN variance in any column keeps every statistic: the old ones over what was written.
+  if (skip) {
+    for (var k = 0; k < 3 * c; k = k + 1) { setOutputAtIndex(k, f32(statsV[k])); }
   }
 }`,
   });
