@@ -150,32 +150,31 @@ export function f64x2Log1p(u: number, locals: Log1pLocals, constants: V128Consta
   const { x, c, bits, k, f, s, z, z2, z4, z8 } = locals;
   const f64 = (v: number): number[] => constants.f64(v);
   const { get, set } = wasm;
-  const op = (code: number, ...imm: number[]): number[] => simd(code, ...imm);
   const one = f64(1);
   return [
     // x = 1 + u; c = u − (x − 1)
-    ...one, ...get(u), ...op(SIMD_OP.f64x2Add), ...set(x),
-    ...get(u), ...get(x), ...one, ...op(SIMD_OP.f64x2Sub), ...op(SIMD_OP.f64x2Sub), ...set(c),
+    ...one, ...get(u), ...simd(SIMD_OP.f64x2Add), ...set(x),
+    ...get(u), ...get(x), ...one, ...simd(SIMD_OP.f64x2Sub), ...simd(SIMD_OP.f64x2Sub), ...set(c),
     // bits = bits(x) − bits(√½) (>= 0 for x >= 1); k = bits >>> 52 as a float64 (through 2^52 + k);
     // m = (bits & fraction) + bits(√½); f = m − 1
-    ...get(x), ...constants.i64(SQRT_HALF_BITS), ...op(SIMD_OP.i64x2Sub), ...set(bits),
-    ...get(bits), ...wasm.i32(52), ...op(SIMD_OP.i64x2ShrU), ...f64(TWO_52), ...op(SIMD_OP.v128Or), ...f64(TWO_52), ...op(SIMD_OP.f64x2Sub), ...set(k),
-    ...get(bits), ...constants.i64(FRACTION_MASK), ...op(SIMD_OP.v128And), ...constants.i64(SQRT_HALF_BITS), ...op(SIMD_OP.i64x2Add),
-    ...one, ...op(SIMD_OP.f64x2Sub), ...set(f),
+    ...get(x), ...constants.i64(SQRT_HALF_BITS), ...simd(SIMD_OP.i64x2Sub), ...set(bits),
+    ...get(bits), ...wasm.i32(52), ...simd(SIMD_OP.i64x2ShrU), ...f64(TWO_52), ...simd(SIMD_OP.v128Or), ...f64(TWO_52), ...simd(SIMD_OP.f64x2Sub), ...set(k),
+    ...get(bits), ...constants.i64(FRACTION_MASK), ...simd(SIMD_OP.v128And), ...constants.i64(SQRT_HALF_BITS), ...simd(SIMD_OP.i64x2Add),
+    ...one, ...simd(SIMD_OP.f64x2Sub), ...set(f),
     // s = f / (2 + f); z = s², and its powers
-    ...get(f), ...get(f), ...f64(2), ...op(SIMD_OP.f64x2Add), ...op(SIMD_OP.f64x2Div), ...set(s),
-    ...get(s), ...get(s), ...op(SIMD_OP.f64x2Mul), ...set(z),
+    ...get(f), ...get(f), ...f64(2), ...simd(SIMD_OP.f64x2Add), ...simd(SIMD_OP.f64x2Div), ...set(s),
+    ...get(s), ...get(s), ...simd(SIMD_OP.f64x2Mul), ...set(z),
     ...powersOf(z, [z2, z4, z8]),
     // k ln2_hi + (f − (f s − (2 s z P(z) + k ln2_lo + c / x)))
-    ...get(k), ...f64(LN2_HI), ...op(SIMD_OP.f64x2Mul),
+    ...get(k), ...f64(LN2_HI), ...simd(SIMD_OP.f64x2Mul),
     ...get(f),
-    ...get(f), ...get(s), ...op(SIMD_OP.f64x2Mul),
-    ...estrin(SERIES, [z, z2, z4, z8], constants), ...get(z), ...op(SIMD_OP.f64x2Mul), ...get(s), ...op(SIMD_OP.f64x2Mul), ...f64(2), ...op(SIMD_OP.f64x2Mul),
-    ...get(k), ...f64(LN2_LO), ...op(SIMD_OP.f64x2Mul), ...op(SIMD_OP.f64x2Add),
-    ...get(c), ...get(x), ...op(SIMD_OP.f64x2Div), ...op(SIMD_OP.f64x2Add),
-    ...op(SIMD_OP.f64x2Sub),
-    ...op(SIMD_OP.f64x2Sub),
-    ...op(SIMD_OP.f64x2Add),
+    ...get(f), ...get(s), ...simd(SIMD_OP.f64x2Mul),
+    ...estrin(SERIES, [z, z2, z4, z8], constants), ...get(z), ...simd(SIMD_OP.f64x2Mul), ...get(s), ...simd(SIMD_OP.f64x2Mul), ...f64(2), ...simd(SIMD_OP.f64x2Mul),
+    ...get(k), ...f64(LN2_LO), ...simd(SIMD_OP.f64x2Mul), ...simd(SIMD_OP.f64x2Add),
+    ...get(c), ...get(x), ...simd(SIMD_OP.f64x2Div), ...simd(SIMD_OP.f64x2Add),
+    ...simd(SIMD_OP.f64x2Sub),
+    ...simd(SIMD_OP.f64x2Sub),
+    ...simd(SIMD_OP.f64x2Add),
   ];
 }
 
@@ -217,18 +216,17 @@ export function f64x2Exp(y: number, locals: ExpLocals, constants: V128Constants 
   const { k, r, r2, r4, r8 } = locals;
   const f64 = (v: number): number[] => constants.f64(v);
   const { get, set } = wasm;
-  const op = (code: number, ...imm: number[]): number[] => simd(code, ...imm);
   return [
     // k (in the low bits of y / ln 2 + shift); r
-    ...get(y), ...f64(1 / Math.LN2), ...op(SIMD_OP.f64x2Mul), ...f64(EXP_SHIFT), ...op(SIMD_OP.f64x2Add), ...set(k),
+    ...get(y), ...f64(1 / Math.LN2), ...simd(SIMD_OP.f64x2Mul), ...f64(EXP_SHIFT), ...simd(SIMD_OP.f64x2Add), ...set(k),
     ...get(y),
-    ...get(k), ...f64(EXP_SHIFT), ...op(SIMD_OP.f64x2Sub), ...set(r), // r holds k as a float64 for two lines
-    ...get(r), ...f64(LN2_HI), ...op(SIMD_OP.f64x2Mul), ...op(SIMD_OP.f64x2Sub),
-    ...get(r), ...f64(LN2_LO), ...op(SIMD_OP.f64x2Mul), ...op(SIMD_OP.f64x2Sub), ...set(r),
+    ...get(k), ...f64(EXP_SHIFT), ...simd(SIMD_OP.f64x2Sub), ...set(r), // r holds k as a float64 for two lines
+    ...get(r), ...f64(LN2_HI), ...simd(SIMD_OP.f64x2Mul), ...simd(SIMD_OP.f64x2Sub),
+    ...get(r), ...f64(LN2_LO), ...simd(SIMD_OP.f64x2Mul), ...simd(SIMD_OP.f64x2Sub), ...set(r),
     ...powersOf(r, [r2, r4, r8]),
     ...estrin(EXP_SERIES, [r, r2, r4, r8], constants),
     // 2^k: the low bits k + 1023 moved into the exponent field
-    ...get(k), ...wasm.i32(52), ...op(SIMD_OP.i64x2Shl),
-    ...op(SIMD_OP.f64x2Mul),
+    ...get(k), ...wasm.i32(52), ...simd(SIMD_OP.i64x2Shl),
+    ...simd(SIMD_OP.f64x2Mul),
   ];
 }

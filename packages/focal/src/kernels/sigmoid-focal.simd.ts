@@ -34,7 +34,6 @@ export interface SigmoidFocalSimd {
 const { i32: I32, f64: F64, v128: V128 } = WASM_TYPE;
 const { get, set } = wasm;
 const OP = SIMD_OP;
-const op = (code: number, ...immediates: number[]): number[] => simd(code, ...immediates);
 
 function focalFunction(withGrad: boolean): WasmFunction {
   const pointers = withGrad ? 4 : 2;
@@ -52,28 +51,28 @@ function focalFunction(withGrad: boolean): WasmFunction {
   const f64x2Const = (x: number): number[] => pool.f64(x);
   const one = f64x2Const(1);
   const zero = f64x2Const(0);
-  const mul = op(OP.f64x2Mul);
-  const add = op(OP.f64x2Add);
-  const sub = op(OP.f64x2Sub);
+  const mul = simd(OP.f64x2Mul);
+  const add = simd(OP.f64x2Add);
+  const sub = simd(OP.f64x2Sub);
   const oneMinus = (local: number): number[] => [...one, ...get(local), ...sub];
 
   const half = (xHalf: number[], tHalf: number[]): number[] => [
-    ...xHalf, ...op(OP.f64x2PromoteLowF32x4), ...set(x),
-    ...tHalf, ...op(OP.f64x2PromoteLowF32x4), ...set(t),
+    ...xHalf, ...simd(OP.f64x2PromoteLowF32x4), ...set(x),
+    ...tHalf, ...simd(OP.f64x2PromoteLowF32x4), ...set(t),
     // bad |= t < 0 | t > 1 | t ≠ t
     ...get(bad),
-    ...get(t), ...zero, ...op(OP.f64x2Lt), ...get(t), ...one, ...op(OP.f64x2Gt), ...op(OP.v128Or),
-    ...get(t), ...get(t), ...op(OP.f64x2Ne), ...op(OP.v128Or), ...op(OP.v128Or), ...set(bad),
-    ...get(x), ...zero, ...op(OP.f64x2Lt), ...set(b),
+    ...get(t), ...zero, ...simd(OP.f64x2Lt), ...get(t), ...one, ...simd(OP.f64x2Gt), ...simd(OP.v128Or),
+    ...get(t), ...get(t), ...simd(OP.f64x2Ne), ...simd(OP.v128Or), ...simd(OP.v128Or), ...set(bad),
+    ...get(x), ...zero, ...simd(OP.f64x2Lt), ...set(b),
     // e = exp(max(−|x|, −708)), inv = 1 / (1 + e), l = log1p(e)
-    ...get(x), ...op(OP.f64x2Abs), ...op(OP.f64x2Neg), ...f64x2Const(-708), ...op(OP.f64x2Pmax), ...set(tmp),
+    ...get(x), ...simd(OP.f64x2Abs), ...simd(OP.f64x2Neg), ...f64x2Const(-708), ...simd(OP.f64x2Pmax), ...set(tmp),
     ...f64x2Exp(tmp, expLocals, pool), ...set(e),
-    ...one, ...one, ...get(e), ...add, ...op(OP.f64x2Div), ...set(inv),
+    ...one, ...one, ...get(e), ...add, ...simd(OP.f64x2Div), ...set(inv),
     ...f64x2Log1p(e, logLocals, pool), ...set(l),
-    ...get(e), ...one, ...get(b), ...op(OP.v128Bitselect), ...get(inv), ...mul, ...set(p),
-    ...one, ...get(e), ...get(b), ...op(OP.v128Bitselect), ...get(inv), ...mul, ...set(q),
-    ...zero, ...get(x), ...get(b), ...op(OP.v128Bitselect), ...get(l), ...add, ...set(spPos),
-    ...get(l), ...get(x), ...zero, ...get(b), ...op(OP.v128Bitselect), ...sub, ...set(spNeg),
+    ...get(e), ...one, ...get(b), ...simd(OP.v128Bitselect), ...get(inv), ...mul, ...set(p),
+    ...one, ...get(e), ...get(b), ...simd(OP.v128Bitselect), ...get(inv), ...mul, ...set(q),
+    ...zero, ...get(x), ...get(b), ...simd(OP.v128Bitselect), ...get(l), ...add, ...set(spPos),
+    ...get(l), ...get(x), ...zero, ...get(b), ...simd(OP.v128Bitselect), ...sub, ...set(spNeg),
     ...oneMinus(t), ...get(spPos), ...mul, ...get(t), ...get(spNeg), ...mul, ...add, ...set(ce),
     ...oneMinus(t), ...get(p), ...mul, ...get(t), ...get(q), ...mul, ...add, ...set(m),
     ...get(m), ...get(m), ...mul, ...set(w),
@@ -87,17 +86,17 @@ function focalFunction(withGrad: boolean): WasmFunction {
           ...get(a),
           ...get(tmp), ...get(p), ...mul, ...get(q), ...mul, ...one, ...f64x2Const(2), ...get(t), ...mul, ...sub, ...mul,
           ...get(w), ...get(p), ...get(t), ...sub, ...mul, ...add,
-          ...mul, ...get(gV), ...mul, ...op(OP.f32x4DemoteF64x2Zero),
+          ...mul, ...get(gV), ...mul, ...simd(OP.f32x4DemoteF64x2Zero),
           // dt
           ...get(w), ...get(slopeV), ...mul, ...get(ce), ...mul,
           ...get(a), ...get(tmp), ...get(q), ...get(p), ...sub, ...mul, ...get(w), ...get(x), ...mul, ...sub, ...mul,
-          ...add, ...get(gV), ...mul, ...op(OP.f32x4DemoteF64x2Zero),
+          ...add, ...get(gV), ...mul, ...simd(OP.f32x4DemoteF64x2Zero),
         ]
       : []),
   ];
   const at = (ptr: number): number[] => [...get(ptr), ...get(offset), WASM_OP.i32Add];
   const upper = (local: number): number[] => [...get(local), ...get(local), ...UPPER_HALF_DOWN];
-  const joinLow = op(OP.i8x16Shuffle, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+  const joinLow = simd(OP.i8x16Shuffle, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
   const body = [
     ...at(xPtr), ...v128Load(), ...set(xv),
     ...at(tPtr), ...v128Load(), ...set(tv),
@@ -115,14 +114,14 @@ function focalFunction(withGrad: boolean): WasmFunction {
   ];
   const code = [
     ...get(groups), ...wasm.i32(4), WASM_OP.i32Shl, ...set(limit),
-    ...get(a0P), ...op(OP.f64x2Splat), ...set(a0V),
-    ...get(slopeP), ...op(OP.f64x2Splat), ...set(slopeV),
-    ...(withGrad ? [...get(gP), ...op(OP.f64x2Splat), ...set(gV)] : []),
+    ...get(a0P), ...simd(OP.f64x2Splat), ...set(a0V),
+    ...get(slopeP), ...simd(OP.f64x2Splat), ...set(slopeV),
+    ...(withGrad ? [...get(gP), ...simd(OP.f64x2Splat), ...set(gV)] : []),
     ...pool.init(),
     ...loopUntil([...get(offset), ...get(limit), WASM_OP.i32GeU], body),
     // NaN when some target was bad
-    ...wasm.f64(Number.NaN), ...get(acc), ...op(OP.f64x2ExtractLane, 0), ...get(acc), ...op(OP.f64x2ExtractLane, 1), WASM_OP.f64Add,
-    ...get(bad), ...op(OP.v128AnyTrue), WASM_OP.select,
+    ...wasm.f64(Number.NaN), ...get(acc), ...simd(OP.f64x2ExtractLane, 0), ...get(acc), ...simd(OP.f64x2ExtractLane, 1), WASM_OP.f64Add,
+    ...get(bad), ...simd(OP.v128AnyTrue), WASM_OP.select,
   ];
   const vectorCount = next - limit - 1;
   return {

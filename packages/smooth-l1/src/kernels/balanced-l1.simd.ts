@@ -29,7 +29,6 @@ export interface BalancedL1Simd {
 const { i32: I32, f64: F64, v128: V128 } = WASM_TYPE;
 const { get, set } = wasm;
 const OP = SIMD_OP;
-const op = (code: number, ...immediates: number[]): number[] => simd(code, ...immediates);
 
 // Params: p 0, t 1, slope 2 (sumSlope only), groups, then α γ β b 1/b b/β (f64).
 // Locals after the params: offset, limit (i32), then v128: the six constants
@@ -50,38 +49,38 @@ function balancedFunction(withSlope: boolean): WasmFunction {
 
   const setup = [
     ...get(groups), ...wasm.i32(4), WASM_OP.i32Shl, ...set(limit),
-    ...constants.flatMap((c, i) => [...get(c), ...op(OP.f64x2Splat), ...set([alphaV, gammaV, betaV, bV, invBV, bOverBetaV][i])]),
+    ...constants.flatMap((c, i) => [...get(c), ...simd(OP.f64x2Splat), ...set([alphaV, gammaV, betaV, bV, invBV, bOverBetaV][i])]),
   ];
   const at = (base: number): number[] => [...get(base), ...get(offset), WASM_OP.i32Add];
   const upper = (local: number): number[] => [...get(local), ...get(local), ...UPPER_HALF_DOWN];
 
   // One half (two lanes) of the group; leaves the two float32 slopes (and two zero lanes) on the stack when withSlope.
   const half = (pHalf: number[], tHalf: number[]): number[] => [
-    ...pHalf, ...op(OP.f64x2PromoteLowF32x4), ...tHalf, ...op(OP.f64x2PromoteLowF32x4), ...op(OP.f64x2Sub), ...set(d),
-    ...get(d), ...op(OP.f64x2Abs), ...set(x),
+    ...pHalf, ...simd(OP.f64x2PromoteLowF32x4), ...tHalf, ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Sub), ...set(d),
+    ...get(d), ...simd(OP.f64x2Abs), ...set(x),
     // q = pmin(x, β) = β < x ? β : x
-    ...get(x), ...get(betaV), ...op(OP.f64x2Pmin), ...set(q),
-    ...get(q), ...get(bOverBetaV), ...op(OP.f64x2Mul), ...set(u),
+    ...get(x), ...get(betaV), ...simd(OP.f64x2Pmin), ...set(q),
+    ...get(q), ...get(bOverBetaV), ...simd(OP.f64x2Mul), ...set(u),
     ...f64x2Log1p(u, scratch, pool), ...set(l),
     // acc += α ((q + 1/b) l − q) + γ (x − q)
     ...get(acc),
-    ...get(q), ...get(invBV), ...op(OP.f64x2Add), ...get(l), ...op(OP.f64x2Mul), ...get(q), ...op(OP.f64x2Sub), ...get(alphaV), ...op(OP.f64x2Mul),
-    ...get(x), ...get(q), ...op(OP.f64x2Sub), ...get(gammaV), ...op(OP.f64x2Mul),
-    ...op(OP.f64x2Add), ...op(OP.f64x2Add), ...set(acc),
+    ...get(q), ...get(invBV), ...simd(OP.f64x2Add), ...get(l), ...simd(OP.f64x2Mul), ...get(q), ...simd(OP.f64x2Sub), ...get(alphaV), ...simd(OP.f64x2Mul),
+    ...get(x), ...get(q), ...simd(OP.f64x2Sub), ...get(gammaV), ...simd(OP.f64x2Mul),
+    ...simd(OP.f64x2Add), ...simd(OP.f64x2Add), ...set(acc),
     ...(withSlope
       ? [
           // u = x < β ? α l + α (b q + 1) / (b q + β) − α : γ
-          ...get(alphaV), ...get(l), ...op(OP.f64x2Mul),
-          ...get(alphaV), ...get(bV), ...get(q), ...op(OP.f64x2Mul), ...f64x2Const(1), ...op(OP.f64x2Add), ...op(OP.f64x2Mul),
-          ...get(bV), ...get(q), ...op(OP.f64x2Mul), ...get(betaV), ...op(OP.f64x2Add),
-          ...op(OP.f64x2Div), ...op(OP.f64x2Add), ...get(alphaV), ...op(OP.f64x2Sub),
+          ...get(alphaV), ...get(l), ...simd(OP.f64x2Mul),
+          ...get(alphaV), ...get(bV), ...get(q), ...simd(OP.f64x2Mul), ...f64x2Const(1), ...simd(OP.f64x2Add), ...simd(OP.f64x2Mul),
+          ...get(bV), ...get(q), ...simd(OP.f64x2Mul), ...get(betaV), ...simd(OP.f64x2Add),
+          ...simd(OP.f64x2Div), ...simd(OP.f64x2Add), ...get(alphaV), ...simd(OP.f64x2Sub),
           ...get(gammaV),
-          ...get(x), ...get(betaV), ...op(OP.f64x2Lt),
-          ...op(OP.v128Bitselect), ...set(u),
+          ...get(x), ...get(betaV), ...simd(OP.f64x2Lt),
+          ...simd(OP.v128Bitselect), ...set(u),
           // sign(d) · u: (d > 0 ? u : 0) | (d < 0 ? −u : 0), as float32
-          ...get(d), ...f64x2Const(0), ...op(OP.f64x2Gt), ...get(u), ...op(OP.v128And),
-          ...get(d), ...f64x2Const(0), ...op(OP.f64x2Lt), ...get(u), ...op(OP.f64x2Neg), ...op(OP.v128And),
-          ...op(OP.v128Or), ...op(OP.f32x4DemoteF64x2Zero),
+          ...get(d), ...f64x2Const(0), ...simd(OP.f64x2Gt), ...get(u), ...simd(OP.v128And),
+          ...get(d), ...f64x2Const(0), ...simd(OP.f64x2Lt), ...get(u), ...simd(OP.f64x2Neg), ...simd(OP.v128And),
+          ...simd(OP.v128Or), ...simd(OP.f32x4DemoteF64x2Zero),
         ]
       : []),
   ];
@@ -95,14 +94,14 @@ function balancedFunction(withSlope: boolean): WasmFunction {
       ? [
           ...set(u),
           ...at(slope),
-          ...get(low), ...get(u), ...op(OP.i8x16Shuffle, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23),
+          ...get(low), ...get(u), ...simd(OP.i8x16Shuffle, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23),
           ...v128Store(),
         ]
       : []),
     ...wasm.addTo(offset, 16),
   ];
   const vectorCount = next - offset - 2;
-  const total = [...get(acc), ...op(OP.f64x2ExtractLane, 0), ...get(acc), ...op(OP.f64x2ExtractLane, 1), WASM_OP.f64Add];
+  const total = [...get(acc), ...simd(OP.f64x2ExtractLane, 0), ...get(acc), ...simd(OP.f64x2ExtractLane, 1), WASM_OP.f64Add];
   return {
     name: withSlope ? 'sumSlope' : 'sum',
     params: [...Array<typeof I32>(withSlope ? 4 : 3).fill(I32), ...Array<typeof F64>(6).fill(F64)],
