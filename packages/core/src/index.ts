@@ -37,6 +37,7 @@ export {
   v128Store,
   f32x4Splat,
   loopUntil,
+  forRange,
   viewsInMemory,
   wasmModuleBytes,
   wasmBackendMemory,
@@ -47,4 +48,5 @@ export type { WasmValueType, WasmFunction } from './kernels/wasm-simd';
 export { shareWasmIdentity, restoreWasmIdentity } from './kernels/wasm-identity';
 export { registerWasmUnsortedSegmentSum } from './kernels/wasm-unsorted-segment-sum';
 export { registerWasmConv2DBackpropFilter } from './kernels/wasm-conv2d-backprop-filter';
+export { gemm, gemmGradients, GEMM_KERNEL } from './gemm';
 export { SECOND_ORDER_KERNELS } from './gradients/second-order';

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { setGradient } from './fixes';
 import { conv2DBackpropInput } from './internal-ops';
+import { gemmGradients } from '../gemm';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
@@ -182,10 +183,11 @@ function matMulFast(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB:
 
 /**
  * BatchMatMul: tfjs's gradient (the same products and transposes; it is
- * twice differentiable as it is), except that on wasm transposed operands
- * are materialised so that every product takes the fast path. The gradients
- * of every dense layer, and the second-order terms of a penalty, are such
- * products.
+ * twice differentiable as it is), except on wasm. There a 2-D product's
+ * gradients are `gemm` products, which take the transpose flags at no
+ * cost, and other ranks have their transposed operands materialised so that
+ * every product takes XNNPACK's fast path. The gradients of every dense
+ * layer, and the second-order terms of a penalty, are such products.
  */
 function batchMatMulGradient(): void {
   setGradient({
@@ -194,6 +196,7 @@ function batchMatMulGradient(): void {
     gradFunc: (dy, [a, b], attrs) => {
       const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
       const d = dy as tf.Tensor;
+      if (a.rank === 2 && b.rank === 2) return gemmGradients(d, a, b, transposeA, transposeB);
       if (!transposeA && !transposeB) return { a: () => matMulFast(d, b, false, true), b: () => matMulFast(a, d, true, false) };
       if (!transposeA && transposeB) return { a: () => matMulFast(d, b, false, false), b: () => matMulFast(d, a, true, false) };
       if (transposeA && !transposeB) return { a: () => matMulFast(b, d, false, true), b: () => matMulFast(a, d, false, false) };

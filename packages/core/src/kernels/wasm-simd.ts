@@ -70,6 +70,8 @@ export const WASM_OP = {
 /** SIMD opcodes (after the 0xfd prefix, LEB128-encoded by {@link simd}). */
 export const SIMD_OP = {
   v128Load: 0x00,
+  /** v128.load32_splat: one float (or i32) into every lane; one x86 broadcast from memory. */
+  v128Load32Splat: 0x09,
   v128Store: 0x0b,
   i8x16Shuffle: 0x0d,
   f32x4Splat: 0x13,
@@ -212,6 +214,14 @@ export const UPPER_HALF_DOWN: number[] = simd(SIMD_OP.i8x16Shuffle, 8, 9, 10, 11
  */
 export function loopUntil(exit: number[], body: number[]): number[] {
   return [WASM_OP.block, 0x40, WASM_OP.loop, 0x40, ...exit, WASM_OP.brIf, 1, ...body, WASM_OP.br, 0, WASM_OP.end, WASM_OP.end];
+}
+
+/** `for (v = from; v < limit; v += step) body`, with an unsigned i32 compare. */
+export function forRange(v: number, from: number[], limit: number[], step: number[], body: number[]): number[] {
+  return [
+    ...from, ...wasm.set(v),
+    ...loopUntil([...wasm.get(v), ...limit, WASM_OP.i32LtU, WASM_OP.i32Eqz], [...body, ...wasm.get(v), ...step, WASM_OP.i32Add, ...wasm.set(v)]),
+  ];
 }
 
 /** One exported function of a module. Locals are numbered after the params. */
