@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { SECOND_ORDER_KERNELS, withStockGradient } from '@tfjs-losses/core';
 import { expectClose, gradCheck, loadFixture } from '@tfjs-losses/test-utils';
-import { withDenseGradients } from './internal/dense-gradients';
 
 // One tiny network per op a critic is made of, against PyTorch (float64,
 // create_graph=True): P = sum((d/d inner sum(C * net))^2), and dP/d outer.
@@ -62,12 +61,8 @@ interface OpCase {
   grads: Record<string, number[]>;
 }
 
-/**
- * The case's P as a function of its outer tensors, and their values. With
- * `dense`, the inner gradient is taken as criticInputGradient does on wasm
- * (withDenseGradients), here forced on every backend.
- */
-function penaltyOf(c: OpCase, dense = false): { P: (...outer: tf.Tensor[]) => tf.Tensor; at: tf.Tensor[] } {
+/** The case's P as a function of its outer tensors, and their values. */
+function penaltyOf(c: OpCase): { P: (...outer: tf.Tensor[]) => tf.Tensor; at: tf.Tensor[] } {
   const net = NETS[c.name];
   const base: T = Object.fromEntries(Object.entries(c.tensors).map(([k, v]) => [k, tf.tensor(v)]));
   const C = tf.tensor(c.C);
@@ -75,14 +70,14 @@ function penaltyOf(c: OpCase, dense = false): { P: (...outer: tf.Tensor[]) => tf
     const t: T = { ...base };
     c.outer.forEach((n, i) => (t[n] = outer[i]));
     const inner = (v: tf.Tensor) => tf.sum(tf.mul(C, net({ ...t, [c.inner]: v })));
-    return tf.sum(tf.square(withDenseGradients(() => tf.grad(inner)(t[c.inner]), dense)));
+    return tf.sum(tf.square(tf.grad(inner)(t[c.inner])));
   };
   return { P, at: c.outer.map((n) => base[n]) };
 }
 
 /** P and dP/d outer for a case, in tfjs. */
-function penaltyAndGrads(c: OpCase, dense = false): { value: tf.Tensor; grads: tf.Tensor[] } {
-  const { P, at } = penaltyOf(c, dense);
+function penaltyAndGrads(c: OpCase): { value: tf.Tensor; grads: tf.Tensor[] } {
+  const { P, at } = penaltyOf(c);
   return tf.valueAndGrads(P)(at);
 }
 
@@ -97,22 +92,6 @@ describe('second-order gradients of critic ops match PyTorch (create_graph=True)
       const { value, grads } = penaltyAndGrads(c);
       await expectClose(value, c.value);
       for (let i = 0; i < c.outer.length; i++) await expectClose(grads[i], c.grads[c.outer[i]], { rtol: 5e-4, atol: 1e-4 });
-    });
-  }
-});
-
-describe('the same, with the dense-layer product gradient of criticInputGradient (forced on every backend)', () => {
-  for (const c of cases) {
-    it(c.name, async () => {
-      const { value, grads } = penaltyAndGrads(c, true);
-      await expectClose(value, c.value);
-      for (let i = 0; i < c.outer.length; i++) await expectClose(grads[i], c.grads[c.outer[i]], { rtol: 5e-4, atol: 1e-4 });
-    });
-  }
-  for (const name of ['matmul + bias add (square)', 'relu', 'tanh', 'layer norm (moments, rsqrt)']) {
-    it(`${name}: finite differences`, async () => {
-      const { P, at } = penaltyOf(cases.find((c) => c.name === name) as OpCase, true);
-      await gradCheck(P, at, { samples: 6, eps: 1e-2 });
     });
   }
 });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { expectClose, expectLossInputError, expectNoLeak, loadFixture, randomTensor } from '@tfjs-losses/test-utils';
+import { GEMM_KERNEL } from '@tfjs-losses/core';
 import { gradientPenalty, wassersteinCriticLoss, wganGpCriticLoss } from './index';
 import { functionCritic, WEIGHT_ORDER, type PenaltyCase } from './testing/critics';
 import { evaluate, expectMatches, layersCritic, modelVars } from './testing/penalty-checks';
@@ -67,7 +68,7 @@ describe('wganGpCriticLoss', () => {
         r = tf.variableGrads(f, vars);
         return [r.value, ...Object.values(r.grads)];
       });
-      return { ...r, matMuls: info.kernels.filter((k) => k.name === 'BatchMatMul').length };
+      return { ...r, matMuls: info.kernels.filter((k) => k.name === 'BatchMatMul' || k.name === GEMM_KERNEL).length };
     };
     const fused = await run(() => wganGpCriticLoss(critic, real, fake, { epsilon }));
     const parts = await run(() => tf.add(wassersteinCriticLoss(critic(real), critic(fake)), gradientPenalty(critic, real, fake, { epsilon })) as tf.Scalar);

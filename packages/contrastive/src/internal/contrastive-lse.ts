@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { gemm } from '@tfjs-losses/core';
 import { pairedLogitsBackwardOp, pairedLogitsForwardOp } from '../kernels/paired-logits.kernel';
 import { rowSoftmaxOp } from '../kernels/row-softmax.kernel';
 import { symmetrizeOp } from '../kernels/symmetrize.kernel';
-import { transposeMatrixOp } from '../kernels/transpose.kernel';
 
 /** The non-differentiable parts of a row log-sum-exp. */
 export interface RowLseOptions {
@@ -77,20 +77,16 @@ function extraGrad(dy: tf.Tensor, s: Saved): tf.Tensor {
 type CustomFn = Parameters<typeof tf.customGrad>[0];
 
 /**
- * `a · bᵀ` and `aᵀ · b` for use inside custom gradients. wasm runs a matMul
- * fast only untransposed (XNNPACK; anything else falls back to a scalar loop
- * 10 to 50 times slower), and its own Transpose walks memory badly, so there
- * the operand is transposed first by a tiled kernel. Elsewhere the matMul
- * takes the transpose flags.
+ * `a · bᵀ` and `aᵀ · b` for use inside custom gradients: core's `gemm`, which
+ * on wasm takes the transpose flags at no cost (tfjs-backend-wasm runs a
+ * flagged matMul through a scalar loop) and elsewhere is `tf.matMul`.
  */
 export function matMulBt(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  if (tf.getBackend() !== 'wasm') return tf.matMul(a, b, false, true);
-  return tf.matMul(a, transposeMatrixOp([b], {})[0]);
+  return gemm(a, b, false, true);
 }
 
 function matMulAt(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  if (tf.getBackend() !== 'wasm') return tf.matMul(a, b, true, false);
-  return tf.matMul(transposeMatrixOp([a], {})[0], b);
+  return gemm(a, b, true, false);
 }
 
 /**
@@ -150,9 +146,9 @@ export function matMulLogSumExp(a: tf.Tensor, b: tf.Tensor, x: tf.Tensor | undef
         const ga = tf.mul(sa, g);
         if (options.targetShift !== undefined) {
           // S − T with T the identity: ∂A = g ⊙ (P·B − B), ∂B = Pᵀ·(g ⊙ A) − g ⊙ A.
-          return [tf.mul(tf.sub(tf.matMul(sv.p, sb), sb), g), tf.sub(matMulAt(sv.p, ga), ga)];
+          return [tf.mul(tf.sub(gemm(sv.p, sb), sb), g), tf.sub(matMulAt(sv.p, ga), ga)];
         }
-        const da = tf.mul(tf.matMul(sv.p, sb), g);
+        const da = tf.mul(gemm(sv.p, sb), g);
         const db = matMulAt(sv.p, ga);
         return xs ? [da, db, extraGrad(dy, sv)] : [da, db];
       },
@@ -187,7 +183,7 @@ export function gramLogSumExp(c: tf.Tensor, invT: number | tf.Tensor, options: R
         const st = typeof it === 'number' ? it : kept[1];
         const sv = unpack(kept.slice(typeof it === 'number' ? 1 : 2), layout);
         const k = symmetrizeOp([sv.p, tf.reshape(rowFactor(dy, sv), [-1])], { targetShift: options.targetShift ?? -1 })[0];
-        const w = tf.matMul(k, sc);
+        const w = gemm(k, sc);
         const dc = tf.mul(w, st);
         if (typeof it === 'number') return dc;
         return [dc, tf.mul(tf.sum(tf.mul(sc, w)), 0.5)];
@@ -202,14 +198,14 @@ export function gramLogSumExp(c: tf.Tensor, invT: number | tf.Tensor, options: R
 
 /**
  * `m · b` for a constant (non-differentiable) `m [k, k']`, with the gradient
- * `∂b = mᵀ · dy` as an untransposed matMul (`symmetric` skips the transpose).
+ * `∂b = mᵀ · dy` (`symmetric`: `m · dy`, the same for a symmetric m).
  */
 export function constantTimes(m: tf.Tensor, b: tf.Tensor, symmetric: boolean): tf.Tensor {
   return tf.customGrad(((bb: tf.Tensor, save: tf.GradSaveFunc) => {
     save([m]);
     return {
-      value: tf.matMul(m, bb),
-      gradFunc: (dy: tf.Tensor, [sm]: tf.Tensor[]) => tf.matMul(symmetric ? sm : tf.transpose(sm), dy),
+      value: gemm(m, bb),
+      gradFunc: (dy: tf.Tensor, [sm]: tf.Tensor[]) => gemm(sm, dy, !symmetric, false),
     };
   }) as unknown as CustomFn)(b) as tf.Tensor;
 }

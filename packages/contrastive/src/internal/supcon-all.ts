@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { gemm } from '@tfjs-losses/core';
 import { matMulBt } from './contrastive-lse';
 import { rowSoftmaxOp } from '../kernels/row-softmax.kernel';
 import { supconPositivesGradOp, supconPositivesOp } from '../kernels/supcon-positives.kernel';
@@ -31,7 +32,7 @@ export function supconAllViews(c: tf.Tensor, labels: tf.Tensor, invT: number, ra
       value,
       gradFunc: (dy: tf.Tensor, [sc, sl, sp, sa, sb]: tf.Tensor[]) => {
         const k = symmetrizeOp([sp, tf.mul(dy, sa)], {})[0];
-        return supconPositivesGradOp([sc, sl, tf.matMul(k, sc), tf.mul(dy, sb)], { invT })[0];
+        return supconPositivesGradOp([sc, sl, gemm(k, sc), tf.mul(dy, sb)], { invT })[0];
       },
     };
   }) as unknown as CustomFn)(c) as tf.Tensor;

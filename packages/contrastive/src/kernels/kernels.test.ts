@@ -6,7 +6,6 @@ import { EXCLUDED } from '../internal/excluded';
 import { infoNCE, ntXent, supervisedContrastiveLoss } from '../index';
 import { rowSoftmaxOp } from './row-softmax.kernel';
 import { symmetrizeOp } from './symmetrize.kernel';
-import { transposeMatrixOp } from './transpose.kernel';
 import { pairedLogitsBackwardOp, pairedLogitsForwardOp } from './paired-logits.kernel';
 import { l2NormalizeOp } from './l2-normalize.kernel';
 
@@ -88,20 +87,6 @@ describe('fused kernels agree with their composed form', () => {
     const [dq0, dn0] = withComposedOps(() => pairedLogitsBackwardOp([ds, q, n, ...plain], {}));
     await expectClose(dq, dq0);
     await expectClose(dn, dn0);
-  });
-
-  it('transpose across tile edges (70 x 130)', async () => {
-    const x = randomTensor([70, 130], 8);
-    const t = transposeMatrixOp([x], {})[0];
-    expect(t.shape).toEqual([130, 70]);
-    await expectClose(t, tf.transpose(x), { rtol: 0, atol: 0 });
-  });
-
-  it('transpose with sizes that are multiples of 4 (the SIMD loop on wasm; 16-wide strips and a partial one)', async () => {
-    for (const [n, m] of [[68, 132], [132, 68], [4, 4]]) {
-      const x = randomTensor([n, m], 11 + n);
-      await expectClose(transposeMatrixOp([x], {})[0], tf.transpose(x), { rtol: 0, atol: 0 });
-    }
   });
 
   it('symmetrize with n a multiple of 4 (the SIMD loop on wasm), with and without a target', async () => {

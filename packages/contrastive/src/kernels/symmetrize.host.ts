@@ -1,5 +1,5 @@
 import { viewsInMemory, type FillKernelSpec } from '@tfjs-losses/core';
-import type { TransposeSimd } from './transpose.simd';
+import type { SymmetrizeSimd } from './symmetrize.simd';
 
 /** Tile edge of the blocked pass: two 64x64 float tiles stay in L1. */
 const TILE = 64;
@@ -66,11 +66,11 @@ export const symmetrizeHost: FillKernelSpec = {
 
 /**
  * {@link symmetrizeHost} for the wasm backend: the SIMD loop of
- * transpose.simd.ts (float32 products and sum) where n is a multiple of 4 and
+ * symmetrize.simd.ts (float32 products and sum) where n is a multiple of 4 and
  * the views are in its memory, then the target in JavaScript; the
  * JavaScript kernel otherwise.
  */
-export function symmetrizeWasm(simd: TransposeSimd | null): FillKernelSpec {
+export function symmetrizeWasm(simd: SymmetrizeSimd | null): FillKernelSpec {
   if (simd === null) return symmetrizeHost;
   return {
     ...symmetrizeHost,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { defineFusedOp, fillKernelFunc, wasmBackendMemory } from '@tfjs-losses/core';
 import { symmetrizeHost, symmetrizeWasm } from './symmetrize.host';
-import { transposeSimd } from './transpose.simd';
+import { symmetrizeSimd } from './symmetrize.simd';
 import { targetIndices } from './row-softmax.kernel';
 
 /** Attributes of {@link symmetrizeOp}. */
@@ -32,7 +32,7 @@ export const symmetrizeOp = defineFusedOp<SymmetrizeAttrs>({
   inputNames: symmetrizeHost.inputNames,
   kernels: {
     cpu: () => fillKernelFunc('cpu', symmetrizeHost),
-    wasm: () => fillKernelFunc('wasm', symmetrizeWasm(transposeSimd(wasmBackendMemory()))),
+    wasm: () => fillKernelFunc('wasm', symmetrizeWasm(symmetrizeSimd(wasmBackendMemory()))),
   },
   composed,
 });

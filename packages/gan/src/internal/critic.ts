@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LossInputError, describeValue } from '@tfjs-losses/core';
-import { withDenseGradients } from './dense-gradients';
 
 /** A critic (discriminator) written as a function of a batch of samples. */
 export type CriticFunction = (x: tf.Tensor) => tf.Tensor;
@@ -52,7 +51,7 @@ export function criticScores(fn: string, critic: CriticFunction, x: tf.Tensor): 
 export function criticInputGradient(fn: string, critic: CriticFunction, x: tf.Tensor): tf.Tensor {
   const scoreSum = (xx: tf.Tensor): tf.Scalar => tf.sum(criticScores(fn, critic, xx));
   try {
-    return withDenseGradients(() => tf.grad(scoreSum)(x));
+    return tf.grad(scoreSum)(x);
   } catch (e) {
     if (e instanceof Error && /Cannot compute gradient of y=f\(x\)/.test(e.message)) {
       throw new LossInputError(fn, 'critic', 'must compute its output from its input with tfjs ops; got an output that does not depend on the input.');

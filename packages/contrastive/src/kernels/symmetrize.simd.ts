@@ -1,30 +1,28 @@
-import { SIMD_OP, WASM_OP, WASM_TYPE, bindToWasmMemory, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
+import { SIMD_OP, WASM_OP, WASM_TYPE, bindToWasmMemory, forRange, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
 import type { WasmFunction } from '@tfjs-losses/core';
 
 /*
- * Transposes in WebAssembly SIMD for the wasm backend, on 4x4 blocks (four
- * v128 loads, eight lane shuffles, four stores), in column strips 16 floats
- * wide so that the strided side of the walk touches few cache lines at a
- * time (at n = 1024 or 2048 every row starts on the same cache set, which
- * made the JavaScript loops three to nine times slower per element there
- * than on smaller matrices). Both sizes must be multiples of 4; pointers are
- * byte offsets in the backend's memory.
+ * The symmetric fold of NT-Xent and SupCon's backward pass in WebAssembly
+ * SIMD for the wasm backend, on 4x4 blocks (four v128 loads of the
+ * transposed side, eight lane shuffles, the multiply-add, four stores), in
+ * column strips 16 floats wide so that the strided side of the walk touches
+ * few cache lines at a time (at n = 1024 or 2048 every row starts on the
+ * same cache set, which made the JavaScript loops three to nine times
+ * slower per element there than on smaller matrices). n must be a multiple
+ * of 4; pointers are byte offsets in the backend's memory.
  *
- *   transpose(src, dst, n, m)      dst [m, n] = src [n, m]ᵀ
  *   symmetrize(p, g, out, n)       out_ij = g_i p_ij + g_j p_ji (float32 products and sum)
  */
 
 /** The exports, bound to one memory. */
-export interface TransposeSimd {
+export interface SymmetrizeSimd {
   memory: WebAssembly.Memory;
-  transpose(src: number, dst: number, n: number, m: number): void;
   symmetrize(p: number, g: number, out: number, n: number): void;
 }
 
 const { i32: I32, v128: V128 } = WASM_TYPE;
 const { get, set } = wasm;
 const { i32Add: ADD, i32Mul: MUL, i32Shl: SHL } = WASM_OP;
-const I32_LT_U = WASM_OP.i32LtU;
 
 /** Shuffle of two v128 by 32-bit lanes (0-3 from the first, 4-7 from the second). */
 const lanes32 = (a: number, b: number, c: number, d: number): number[] =>
@@ -47,42 +45,12 @@ function block4x4(r: number[], t: number[], c: number[]): number[] {
   ];
 }
 
-/** `for (v = from; v < limit; v += step) body` (unsigned compare). */
-function forRange(v: number, from: number[], limit: number[], step: number[], body: number[]): number[] {
-  return [...from, ...set(v), ...loopUntil([...get(v), ...limit, I32_LT_U, WASM_OP.i32Eqz], [...body, ...get(v), ...step, ADD, ...set(v)])];
-}
-
 /** min(a, b) for i32 values on the stack builders. */
 const minI32 = (a: number[], b: number[]): number[] => [...a, ...b, ...a, ...b, WASM_OP.i32LtS, WASM_OP.select];
 
 /** Loads at local `base` plus k · local `stride` (k = 0..3) into the v128 locals `into`. */
 function loadRows(base: number, stride: number, into: number[]): number[] {
   return into.flatMap((v, k) => [...get(base), ...(k === 0 ? [] : [...get(stride), ...wasm.i32(k), MUL, ADD]), ...v128Load(), ...set(v)]);
-}
-
-// transpose: params src 0, dst 1, n 2, m 3; i32 locals mBytes 4, nBytes 5,
-// jb 6, jEnd 7, ib 8, j 9, a 10, d 11; v128 locals r 12-15, t 16-19.
-function transposeFunction(): WasmFunction {
-  const [src, dst, n, m, mBytes, nBytes, jb, jEnd, ib, j, a, d] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
-  const r = [12, 13, 14, 15];
-  const t = [16, 17, 18, 19];
-  const inner = [
-    // a = src + ib · mBytes + j; d = dst + j · n + 4 ib
-    ...get(src), ...get(ib), ...get(mBytes), MUL, ADD, ...get(j), ADD, ...set(a),
-    ...get(dst), ...get(j), ...get(n), MUL, ADD, ...get(ib), ...wasm.i32(2), SHL, ADD, ...set(d),
-    ...loadRows(a, mBytes, r),
-    ...block4x4(r, t, r),
-    ...r.flatMap((v, k) => [...get(d), ...(k === 0 ? [] : [...get(nBytes), ...wasm.i32(k), MUL, ADD]), ...get(v), ...v128Store()]),
-  ];
-  const code = [
-    ...get(m), ...wasm.i32(2), SHL, ...set(mBytes),
-    ...get(n), ...wasm.i32(2), SHL, ...set(nBytes),
-    ...forRange(jb, wasm.i32(0), get(mBytes), wasm.i32(64), [
-      ...minI32([...get(jb), ...wasm.i32(64), ADD], get(mBytes)), ...set(jEnd),
-      ...forRange(ib, wasm.i32(0), get(n), wasm.i32(4), forRange(j, get(jb), get(jEnd), wasm.i32(16), inner)),
-    ]),
-  ];
-  return { name: 'transpose', params: [I32, I32, I32, I32], results: [], locals: [...Array<typeof I32>(8).fill(I32), ...Array<typeof V128>(8).fill(V128)], code };
 }
 
 // symmetrize: params p 0, g 1, out 2, n 3; i32 locals nBytes 4, jb 5, jEnd 6,
@@ -127,16 +95,16 @@ function symmetrizeFunction(): WasmFunction {
 
 
 /** The module's bytes. */
-export function transposeSimdModule(): Uint8Array<ArrayBuffer> {
-  return wasmModuleBytes([transposeFunction(), symmetrizeFunction()]);
+export function symmetrizeSimdModule(): Uint8Array<ArrayBuffer> {
+  return wasmModuleBytes([symmetrizeFunction()]);
 }
 
-function bindTranspose(exports: WebAssembly.Exports, memory: WebAssembly.Memory): TransposeSimd {
-  const ex = exports as unknown as Omit<TransposeSimd, 'memory'>;
-  return { memory, transpose: ex.transpose, symmetrize: ex.symmetrize };
+function bindSymmetrize(exports: WebAssembly.Exports, memory: WebAssembly.Memory): SymmetrizeSimd {
+  const ex = exports as unknown as Omit<SymmetrizeSimd, 'memory'>;
+  return { memory, symmetrize: ex.symmetrize };
 }
 
-/** The SIMD loops bound to `memory`, or null where they cannot run (the JavaScript loops run then). */
-export function transposeSimd(memory: WebAssembly.Memory | null): TransposeSimd | null {
-  return bindToWasmMemory(memory, transposeSimdModule, bindTranspose);
+/** The SIMD loop bound to `memory`, or null where it cannot run (the JavaScript loop runs then). */
+export function symmetrizeSimd(memory: WebAssembly.Memory | null): SymmetrizeSimd | null {
+  return bindToWasmMemory(memory, symmetrizeSimdModule, bindSymmetrize);
 }
