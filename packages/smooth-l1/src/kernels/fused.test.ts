@@ -121,6 +121,9 @@ describe(`fused kernels on ${tf.getBackend()}`, () => {
         [19, 2, [0.25, 2]],
         [23, 4, [0.1, 1, 0.05, 3]],
         [9, 3, [1]],
+        // every beta in [2^-62, 1]: the sum takes sumClamped
+        [41, 4, [0.125, 1, 2 ** -60, 0.3]],
+        [13, 2, [1, 0.0625]],
       ] as [number, number, number[]][]) {
         const [p, t] = inputs(rows, cols, 21 + cols, betas);
         const pv = new Float32Array(await p.data());
@@ -150,6 +153,40 @@ describe(`fused kernels on ${tf.getBackend()}`, () => {
       // Balanced L1's gradient from stored slopes (SIMD scale loop), with a tail of 1 element.
       const [p3, t3] = inputs(7, 3, 31, [1]);
       await compare((a, b) => balancedL1Loss(a, b), p3, t3);
+    });
+
+    it('wasm: the clamped SIMD sum (betas up to 1) agrees with the JavaScript sum to float32 rounding, and its guards hold', async () => {
+      const simd = smoothL1Simd(wasmBackendMemory());
+      expect(simd).not.toBeNull();
+      for (const [betas, spread] of [
+        [[1], 3],
+        [[0.5, 0.125], 0.6],
+        [[0.11, 1, 0.3, 0.7], 2],
+        [[2 ** -62], 1e-17],
+      ] as [number[], number][]) {
+        const rows = 4099;
+        const cols = 4;
+        const rand = seededRandom(7 + betas.length);
+        const pv = Float32Array.from({ length: rows * cols }, () => (rand() * 2 - 1) * spread);
+        const tv = Float32Array.from({ length: rows * cols }, () => (rand() * 2 - 1) * spread);
+        const b = Float32Array.from(betas);
+        const got = smoothL1SumOp([tf.tensor(pv, [rows, cols]), tf.tensor(tv, [rows, cols]), tf.tensor1d(betas)], { divisor: 1 })[0];
+        const ref = new Float32Array(1);
+        smoothL1Sum.fill([pv, tv, b], [ref], { divisor: 1 }, []);
+        await expectClose(got, ref[0], { rtol: 2e-6, atol: 0 });
+      }
+      // Direct calls: for power-of-two betas each term is beta times PyTorch's
+      // float32 loss, so the clamped sum equals the compare-and-select sum
+      // (the same float32 terms in the same order) on these inputs.
+      const n = 1 << 12;
+      const p = tf.randomUniform([n], -3, 3, 'float32', 11);
+      const t = tf.randomUniform([n], -3, 3, 'float32', 12);
+      const be = tf.backend() as unknown as { typedArrayFromHeap(x: tf.Tensor): Float32Array };
+      const [pa, ta] = [be.typedArrayFromHeap(p).byteOffset, be.typedArrayFromHeap(t).byteOffset];
+      for (const beta of [1, 0.5, 0.0625]) {
+        expect(simd!.sumClamped(pa, ta, n >> 4, beta, beta, beta, beta)).toBe(simd!.sum(pa, ta, n >> 4, beta, beta, beta, beta));
+      }
+      tf.dispose([p, t]);
     });
 
     it('wasm: Balanced L1 sum and slopes from the SIMD loops agree with the JavaScript loops (tiny and tied differences, tails, inf)', async () => {

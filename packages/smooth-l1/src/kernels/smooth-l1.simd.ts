@@ -20,6 +20,10 @@ import type { WasmFunction } from '@tfjs-losses/core';
  *       the four losses of a block are added in float32 (non-negative terms:
  *       relative error at most 2^-23) and the block sums accumulated in
  *       float64, which halves the float64 work and the dependency chain.
+ *   sumClamped(p, t, blocks, b0, b1, b2, b3) -> f64
+ *       the same sum for 2^-62 ≤ β ≤ 1 in fewer operations: per lane
+ *       Σ c (d − c/2) with c = clamp(d, −β, β), divided by β in float64
+ *       (for a power-of-two β the same float32 terms as PyTorch's).
  *   grad(p, t, dPred, dTarget, blocks, b0, b1, b2, b3, dy)
  *       dPred = dy · clamp((p − t) / β, −1, 1), dTarget = −dPred: d / β
  *       inside, sign(d) outside (|d| ≥ β gives |d / β| ≥ 1 in float32 too),
@@ -40,6 +44,7 @@ import type { WasmFunction } from '@tfjs-losses/core';
 export interface SmoothL1Simd {
   memory: WebAssembly.Memory;
   sum(p: number, t: number, blocks: number, b0: number, b1: number, b2: number, b3: number): number;
+  sumClamped(p: number, t: number, blocks: number, b0: number, b1: number, b2: number, b3: number): number;
   grad(p: number, t: number, dPred: number, dTarget: number, blocks: number, b0: number, b1: number, b2: number, b3: number, dy: number): void;
   gradPow2(p: number, t: number, dPred: number, dTarget: number, blocks: number, b0: number, b1: number, b2: number, b3: number, dy: number): void;
   absSums(p: number, t: number, groups: number): number[];
@@ -117,6 +122,51 @@ function sumFunction(): WasmFunction {
     params: [T_I32, T_I32, T_I32, T_F32, T_F32, T_F32, T_F32],
     results: [T_F64],
     locals: [T_I32, T_I32, ...Array<typeof T_V128>(7).fill(T_V128)],
+    code: [...setup, ...forEachBlock(offset, limit, body), ...total],
+  };
+}
+
+// sumClamped: params p 0, t 1, blocks 2, b0..b3 3-6; locals offset 7, limit 8 (i32),
+// beta 9, negBeta 10, half 11, d 12, c 13, partial 14, accLow 15, accHigh 16 (v128).
+// With c = clamp(d, −β, β), c · (d − c / 2) is β times the loss: 0.5 d² inside,
+// β (|d| − 0.5 β) outside (the sign of c matches d's). The lane sums are
+// divided by their β once, in float64, at the end: six vector operations per
+// group where sum takes nine (the abs, the compare and the select go), and
+// about 25% less time per call here. For a power-of-two β each term is β
+// times PyTorch's float32 loss exactly. Only for 2^-62 ≤ β ≤ 1 (the caller
+// checks): then |c · (d − c/2)| ≤ |d| + 1 cannot overflow where d does not,
+// and an outside term, at least β²/2, stays a normal float32.
+function sumClampedFunction(): WasmFunction {
+  const [p, t, blocks, b0, offset, limit, beta, negBeta, half, d, c, partial, accLow, accHigh] = [0, 1, 2, 3, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+  const setup = [
+    ...blockLimitOf(blocks, limit),
+    ...lanes(b0), ...put(beta),
+    ...get(beta), ...simd(OP.f32x4Neg), ...put(negBeta),
+    ...f32x4Splat(0.5), ...put(half),
+  ];
+  // β · loss of group k, left on the stack.
+  const scaledLossOf = (k: number): number[] => [
+    ...loadGroup(p, offset, k), ...loadGroup(t, offset, k), ...simd(OP.f32x4Sub), ...put(d),
+    ...get(d), ...get(negBeta), ...simd(OP.f32x4Pmax), ...get(beta), ...simd(OP.f32x4Pmin), ...put(c),
+    ...get(d), ...get(c), ...get(half), ...simd(OP.f32x4Mul), ...simd(OP.f32x4Sub), ...get(c), ...simd(OP.f32x4Mul),
+  ];
+  const body = [
+    ...scaledLossOf(0), ...scaledLossOf(1), ...simd(OP.f32x4Add), ...scaledLossOf(2), ...scaledLossOf(3), ...simd(OP.f32x4Add), ...simd(OP.f32x4Add), ...put(partial),
+    ...get(accLow), ...get(partial), ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...put(accLow),
+    ...get(accHigh), ...get(partial), ...get(partial), ...UPPER_HALF_DOWN, ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...put(accHigh),
+  ];
+  // Σ_lanes acc_lane / β_lane, in float64.
+  const total = [
+    ...get(accLow), ...get(beta), ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Div),
+    ...get(accHigh), ...get(beta), ...get(beta), ...UPPER_HALF_DOWN, ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Div),
+    ...simd(OP.f64x2Add), ...put(accLow),
+    ...get(accLow), ...simd(OP.f64x2ExtractLane, 0), ...get(accLow), ...simd(OP.f64x2ExtractLane, 1), WASM_OP.f64Add,
+  ];
+  return {
+    name: 'sumClamped',
+    params: [T_I32, T_I32, T_I32, T_F32, T_F32, T_F32, T_F32],
+    results: [T_F64],
+    locals: [T_I32, T_I32, ...Array<typeof T_V128>(8).fill(T_V128)],
     code: [...setup, ...forEachBlock(offset, limit, body), ...total],
   };
 }
@@ -231,12 +281,12 @@ function scaleFunction(): WasmFunction {
 
 /** The module's bytes. */
 export function smoothL1SimdModule(): Uint8Array<ArrayBuffer> {
-  return wasmModuleBytes([sumFunction(), gradFunction(false), gradFunction(true), absSumsFunction(), devSquaresFunction(), scaleFunction()]);
+  return wasmModuleBytes([sumFunction(), sumClampedFunction(), gradFunction(false), gradFunction(true), absSumsFunction(), devSquaresFunction(), scaleFunction()]);
 }
 
 function bindSmoothL1(exports: WebAssembly.Exports, memory: WebAssembly.Memory): SmoothL1Simd {
   const ex = exports as unknown as Omit<SmoothL1Simd, 'memory'>;
-  return { memory, sum: ex.sum, grad: ex.grad, gradPow2: ex.gradPow2, absSums: ex.absSums, devSquares: ex.devSquares, scale: ex.scale };
+  return { memory, sum: ex.sum, sumClamped: ex.sumClamped, grad: ex.grad, gradPow2: ex.gradPow2, absSums: ex.absSums, devSquares: ex.devSquares, scale: ex.scale };
 }
 
 /**

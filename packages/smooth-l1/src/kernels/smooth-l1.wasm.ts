@@ -28,6 +28,9 @@ function exactQuotient(dy: number, beta: number): boolean {
   return q * beta === dy && Math.log2(beta) % 1 === 0;
 }
 
+/** The smallest beta of sumClamped (its outside terms, at least β²/2, stay normal floats). */
+const CLAMPED_MIN_BETA = 2 ** -62;
+
 /** Sum kernel: inputs pred, target, beta; attr divisor. */
 export function smoothL1SumWasm(simd: SmoothL1Simd | null): FillKernelSpec {
   if (simd === null) return smoothL1Sum;
@@ -41,7 +44,8 @@ export function smoothL1SumWasm(simd: SmoothL1Simd | null): FillKernelSpec {
         return;
       }
       const blocks = p.length >> 4;
-      let s = simd.sum(p.byteOffset, t.byteOffset, blocks, ...lanes);
+      const run = lanes.every((beta) => beta >= CLAMPED_MIN_BETA && beta <= 1) ? simd.sumClamped : simd.sum;
+      let s = run(p.byteOffset, t.byteOffset, blocks, ...lanes);
       for (let i = blocks << 4; i < p.length; i++) s += lossAt(Math.abs(p[i] - t[i]), b[i % b.length]);
       outputs[0][0] = s / (attrs.divisor as number);
     },
