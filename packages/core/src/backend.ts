@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { shareWasmIdentity } from './kernels/wasm-identity';
+import { routeFlaggedWasmMatMul } from './gemm';
 
 /** A backend tfjs-losses knows how to start. */
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
@@ -165,7 +166,10 @@ export async function setupBackend(
         if (!ok) throw new Error(`tf.setBackend('${name}') returned false (initialisation failed)`);
       }
       await tf.ready();
-      if (name === 'wasm') shareWasmIdentity();
+      if (name === 'wasm') {
+        shareWasmIdentity();
+        routeFlaggedWasmMatMul();
+      }
       return {
         backend: name,
         platform: isNode() ? 'node' : 'browser',

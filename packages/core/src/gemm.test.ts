@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { expectClose, expectNoLeak, gradCheck, randomTensor } from '@tfjs-losses/test-utils';
-import { GEMM_KERNEL, gemm } from './index';
+import { GEMM_KERNEL, gemm, restoreWasmMatMul, routeFlaggedWasmMatMul } from './index';
 import { gemmSimd, gemmSimdModule, packedLength, runGemm } from './kernels/wasm-gemm';
 
 /** op(a) · op(b) in float64 from the values. */
@@ -119,6 +119,65 @@ describe(`gemm on ${tf.getBackend()}`, () => {
     const { kernels } = await tf.profile(() => tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.matMul(x, y)))([a, b]));
     const products = kernels.map((x) => x.name).filter((k) => k === GEMM_KERNEL || k === 'BatchMatMul');
     expect(products).toEqual(onWasm ? ['BatchMatMul', GEMM_KERNEL, GEMM_KERNEL] : ['BatchMatMul', 'BatchMatMul', 'BatchMatMul']);
+  });
+});
+
+describe(`tf.matMul with transpose flags on ${tf.getBackend()}`, () => {
+  it('matches a float64 product for 2-D and single-batch 3-D operands, every flag', async () => {
+    expect(routeFlaggedWasmMatMul()).toBe(tf.getKernel('BatchMatMul', 'wasm') !== undefined);
+    for (const [ta, tb] of FLAGS) {
+      const { a, b } = operands(13, 21, 11, ta, tb, 300);
+      await expectClose(tf.matMul(a, b, ta, tb), await reference(a, b, ta, tb), { rtol: 1e-5, atol: 1e-5 });
+      const a3 = tf.expandDims(a, 0);
+      const b3 = tf.expandDims(b, 0);
+      const got = tf.matMul(a3, b3, ta, tb);
+      expect(got.shape).toEqual([1, 13, 11]);
+      await expectClose(tf.reshape(got, [13, 11]), await reference(a, b, ta, tb), { rtol: 1e-5, atol: 1e-5 });
+    }
+  });
+
+  it('leaves batches of several matrices to the backend (same values as without the route)', async () => {
+    const a = randomTensor([3, 7, 5], 310);
+    const b = randomTensor([3, 6, 5], 311);
+    const routed = tf.matMul(a, b, false, true);
+    restoreWasmMatMul();
+    try {
+      await expectClose(routed, tf.matMul(a, b, false, true), { rtol: 0, atol: 0 });
+    } finally {
+      routeFlaggedWasmMatMul();
+    }
+  });
+
+  it('is the wasm backend kernel where that backend is loaded, and agrees with the stock kernel it replaces', async () => {
+    if (!tf.getKernel('BatchMatMul', 'wasm')) {
+      expect(routeFlaggedWasmMatMul()).toBe(false);
+      return;
+    }
+    expect(routeFlaggedWasmMatMul()).toBe(true);
+    const a = randomTensor([40, 30], 320);
+    const b = randomTensor([50, 30], 321);
+    const routed = tf.matMul(a, b, false, true);
+    const before = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
+    restoreWasmMatMul();
+    try {
+      expect(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc).not.toBe(before);
+      await expectClose(routed, tf.matMul(a, b, false, true), { rtol: 1e-5, atol: 1e-6 });
+    } finally {
+      expect(routeFlaggedWasmMatMul()).toBe(true);
+    }
+    expect(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc).toBe(before);
+  });
+
+  it("differentiates tfjs's fused matMul (a dense layer's product) to the same gradients as tf.matMul", async () => {
+    const x = randomTensor([9, 12], 330);
+    const w = randomTensor([12, 5], 331);
+    const bias = randomTensor([5], 332);
+    const loss = (fused: boolean) => (xx: tf.Tensor, ww: tf.Tensor) =>
+      tf.sum(tf.square(fused ? tf.fused.matMul({ a: xx as tf.Tensor2D, b: ww as tf.Tensor2D, bias, activation: 'relu' }) : tf.relu(tf.add(tf.matMul(xx, ww), bias))));
+    const viaFused = tf.grads(loss(true))([x, w]);
+    const plain = tf.grads(loss(false))([x, w]);
+    await expectClose(viaFused[0], plain[0]);
+    await expectClose(viaFused[1], plain[1]);
   });
 });
 

@@ -17,45 +17,102 @@ type WasmHeapBackend = {
 };
 
 /**
- * The wasm kernel: core's SIMD product on the backend's heap, or, where the
- * module cannot run there (no WebAssembly SIMD, a shared memory), the
- * backend's own BatchMatMul with the same flags.
+ * `op(a) · op(b)` on the wasm backend's heap by core's SIMD product, for 2-D
+ * operands (or 3-D with a batch of 1, given as `batched`), into a new tensor
+ * of shape `[m, n]` (`[1, m, n]` when batched). Null where the module cannot
+ * run there (no WebAssembly SIMD, a shared memory, views outside its memory);
+ * the caller then runs the backend's own BatchMatMul.
  */
+function gemmOnHeap(backend: unknown, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean, batched: boolean): tf.TensorInfo | null {
+  const g = gemmSimd(backend);
+  if (g === null) return null;
+  const w = backend as WasmHeapBackend;
+  const [a0, a1] = a.shape.slice(-2);
+  const [b0, b1] = b.shape.slice(-2);
+  const [m, k] = transposeA ? [a1, a0] : [a0, a1];
+  const n = transposeB ? b0 : b1;
+  // Allocate first: an allocation can grow the heap and detach older views.
+  const out = w.makeOutput(batched ? [1, m, n] : [m, n], 'float32');
+  // 16 floats more, to start the panels on a 64-byte cache line.
+  const packed = w.makeOutput([packedLength(k, n) + 16], 'float32');
+  const tail = w.makeOutput([n % 8 === 0 ? 1 : 8 * m], 'float32');
+  const views = [a, b, out, packed, tail].map((t) => w.typedArrayFromHeap(t));
+  const ok = viewsInMemory(g.memory, views);
+  if (ok) {
+    const [av, bv, cv, pv, tv] = views;
+    const skip = ((64 - (pv.byteOffset & 63)) & 63) >> 2;
+    runGemm(g, { a: av, b: bv, c: cv, packed: pv.subarray(skip), tail: tv, m, k, n, transposeA, transposeB });
+  } else {
+    w.disposeData(out.dataId);
+  }
+  w.disposeData(packed.dataId);
+  w.disposeData(tail.dataId);
+  return ok ? out : null;
+}
+
+/** The wasm kernel of {@link gemm}: core's SIMD product, or the backend's BatchMatMul where it cannot run. */
 function wasmGemmKernel(stock: tf.KernelFunc): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = attrs as unknown as GemmAttrs;
-    const g = gemmSimd(backend);
-    if (g === null) return stock({ inputs: { a, b }, backend, attrs: { transposeA, transposeB } });
-    const w = backend as unknown as WasmHeapBackend;
-    const [m, k] = transposeA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
-    const n = transposeB ? b.shape[0] : b.shape[1];
-    // Allocate first: an allocation can grow the heap and detach older views.
-    const out = w.makeOutput([m, n], 'float32');
-    // 16 floats more, to start the panels on a 64-byte cache line.
-    const packed = w.makeOutput([packedLength(k, n) + 16], 'float32');
-    const tail = w.makeOutput([n % 8 === 0 ? 1 : 8 * m], 'float32');
-    const views = [a, b, out, packed, tail].map((t) => w.typedArrayFromHeap(t));
-    let result: tf.TensorInfo = out;
-    if (viewsInMemory(g.memory, views)) {
-      const [av, bv, cv, pv, tv] = views;
-      const skip = ((64 - (pv.byteOffset & 63)) & 63) >> 2;
-      runGemm(g, { a: av, b: bv, c: cv, packed: pv.subarray(skip), tail: tv, m, k, n, transposeA, transposeB });
-    } else {
-      w.disposeData(out.dataId);
-      result = stock({ inputs: { a, b }, backend, attrs: { transposeA, transposeB } }) as tf.TensorInfo;
-    }
-    w.disposeData(packed.dataId);
-    w.disposeData(tail.dataId);
-    return result;
+    return gemmOnHeap(backend, a, b, transposeA, transposeB, false) ?? stock({ inputs: { a, b }, backend, attrs: { transposeA, transposeB } });
   };
+}
+
+/** Whether a BatchMatMul's operands are one float32 matrix each (2-D, or 3-D with a batch of 1, the same rank). */
+function singleMatrices(a: tf.TensorInfo, b: tf.TensorInfo): boolean {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length !== b.shape.length) return false;
+  return a.shape.length === 2 || (a.shape.length === 3 && a.shape[0] === 1 && b.shape[0] === 1);
+}
+
+let stockBatchMatMul: tf.KernelFunc | undefined;
+
+/**
+ * tfjs-backend-wasm's BatchMatMul, except that a product of single matrices
+ * with a transpose flag runs core's SIMD product, which takes the flags at no
+ * cost: the stock kernel runs flagged products through a scalar loop, 8 to
+ * 50 times slower than unflagged ones here. Such products come from
+ * gradients: tfjs's fused matMul (tfjs-layers' Dense) differentiates into
+ * `dy · Wᵀ` and `xᵀ · dy`. Unflagged products stay on XNNPACK.
+ */
+const flaggedMatMul: tf.KernelFunc = (args) => {
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const { transposeA, transposeB } = args.attrs as unknown as GemmAttrs;
+  if ((transposeA || transposeB) && singleMatrices(a, b)) {
+    const out = gemmOnHeap(args.backend, a, b, transposeA, transposeB, a.shape.length === 3);
+    if (out !== null) return out;
+  }
+  return (stockBatchMatMul as tf.KernelFunc)(args);
+};
+
+/**
+ * Puts {@link flaggedMatMul} in place of the wasm backend's BatchMatMul once
+ * tfjs-backend-wasm has registered its own. Safe to call any number of
+ * times; returns whether it is in place. Called with `shareWasmIdentity`.
+ */
+export function routeFlaggedWasmMatMul(): boolean {
+  const current = tf.getKernel('BatchMatMul', 'wasm');
+  if (!current) return false;
+  if (current.kernelFunc === flaggedMatMul) return true;
+  stockBatchMatMul = current.kernelFunc;
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: flaggedMatMul });
+  return true;
+}
+
+/** Puts tfjs-backend-wasm's own BatchMatMul back (tests compare the two). */
+export function restoreWasmMatMul(): void {
+  const current = tf.getKernel('BatchMatMul', 'wasm');
+  if (!current || current.kernelFunc !== flaggedMatMul || !stockBatchMatMul) return;
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: stockBatchMatMul });
 }
 
 let gradientRegistered = false;
 
 function ensureWasmKernel(): void {
   if (!tf.getKernel(GEMM_KERNEL, 'wasm')) {
-    const stock = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
+    const stock = stockBatchMatMul ?? tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
     if (!stock) throw new Error(`${GEMM_KERNEL}: the wasm backend has no BatchMatMul kernel`);
     tf.registerKernel({ kernelName: GEMM_KERNEL, backendName: 'wasm', kernelFunc: wasmGemmKernel(stock) });
   }

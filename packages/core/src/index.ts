@@ -48,5 +48,5 @@ export type { WasmValueType, WasmFunction } from './kernels/wasm-simd';
 export { shareWasmIdentity, restoreWasmIdentity } from './kernels/wasm-identity';
 export { registerWasmUnsortedSegmentSum } from './kernels/wasm-unsorted-segment-sum';
 export { registerWasmConv2DBackpropFilter } from './kernels/wasm-conv2d-backprop-filter';
-export { gemm, gemmGradients, GEMM_KERNEL } from './gemm';
+export { gemm, gemmGradients, GEMM_KERNEL, routeFlaggedWasmMatMul, restoreWasmMatMul } from './gemm';
 export { SECOND_ORDER_KERNELS } from './gradients/second-order';
