@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { expectClose, expectNoLeak, gradCheck, randomTensor } from '@tfjs-losses/test-utils';
 import { GEMM_KERNEL, gemm, restoreWasmMatMul, routeFlaggedWasmMatMul } from './index';
-import { gemmSimd, gemmSimdModule, packedLength, runGemm } from './kernels/wasm-gemm';
+import { gemmSimd, gemmSimdModule, packedALength, packedLength, runGemm } from './kernels/wasm-gemm';
 
 /** op(a) · op(b) in float64 from the values. */
 async function reference(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): Promise<tf.Tensor> {
@@ -182,33 +182,33 @@ describe(`tf.matMul with transpose flags on ${tf.getBackend()}`, () => {
 });
 
 describe('the SIMD product on a memory of its own (any backend)', () => {
-  it('compiles and writes every element of C, over garbage left in the output', () => {
-    expect(WebAssembly.validate(gemmSimdModule())).toBe(true);
-    const memory = new WebAssembly.Memory({ initial: 4 });
-    const m = 6;
-    const k = 300;
-    const n = 21;
-    // Layout in floats: a, b, c, packed, tail.
-    const sizes = [m * k, k * n, m * n, packedLength(k, n), 8 * m];
-    const offsets = sizes.reduce<number[]>((acc, s, i) => [...acc, (acc[i] ?? 0) + s], [0]);
-    const gAlone = gemmSimd({ wasm: { asm: { memory } } });
-    expect(gAlone).not.toBeNull();
-    const view = (i: number) => new Float32Array(memory.buffer, 4 * offsets[i], sizes[i]);
-    const [a, b, c, packed, tail] = [0, 1, 2, 3, 4].map(view);
-    a.forEach((_, i) => (a[i] = Math.sin(i)));
-    b.forEach((_, i) => (b[i] = Math.cos(0.3 * i)));
-    c.fill(NaN);
-    packed.fill(NaN);
-    tail.fill(NaN);
-    runGemm(gAlone!, { a, b, c, packed, tail, m, k, n, transposeA: false, transposeB: false });
-    let worst = 0;
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) {
-        let s = 0;
-        for (let kk = 0; kk < k; kk++) s += a[i * k + kk] * b[kk * n + j];
-        worst = Math.max(worst, Math.abs(c[i * n + j] - s));
+  for (const transposeA of [false, true]) {
+    it(`compiles and writes every element of C over garbage left in the buffers, transposeA ${transposeA}`, () => {
+      expect(WebAssembly.validate(gemmSimdModule())).toBe(true);
+      const memory = new WebAssembly.Memory({ initial: 4 });
+      const m = 10;
+      const k = 300;
+      const n = 21;
+      // Layout in floats: a, b, c, packed B, tail, packed A.
+      const sizes = [m * k, k * n, m * n, packedLength(k, n), 8 * m, packedALength(m, k)];
+      const offsets = sizes.reduce<number[]>((acc, s, i) => [...acc, (acc[i] ?? 0) + s], [0]);
+      const g = gemmSimd({ wasm: { asm: { memory } } });
+      expect(g).not.toBeNull();
+      const view = (i: number) => new Float32Array(memory.buffer, 4 * offsets[i], sizes[i]);
+      const [a, b, c, packed, tail, packedA] = [0, 1, 2, 3, 4, 5].map(view);
+      a.forEach((_, i) => (a[i] = Math.sin(i)));
+      b.forEach((_, i) => (b[i] = Math.cos(0.3 * i)));
+      for (const v of [c, packed, tail, packedA]) v.fill(NaN);
+      runGemm(g!, { a, b, c, packed, packedA, tail, m, k, n, transposeA, transposeB: false });
+      let worst = 0;
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          for (let kk = 0; kk < k; kk++) s += a[transposeA ? kk * m + i : i * k + kk] * b[kk * n + j];
+          worst = Math.max(worst, Math.abs(c[i * n + j] - s));
+        }
       }
-    }
-    expect(worst).toBeLessThan(1e-4);
-  });
+      expect(worst).toBeLessThan(1e-4);
+    });
+  }
 });

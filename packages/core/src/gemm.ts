@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { gemmSimd, packedLength, runGemm } from './kernels/wasm-gemm';
+import { gemmSimd, packedALength, packedLength, runGemm } from './kernels/wasm-gemm';
 import { viewsInMemory } from './kernels/wasm-simd';
 
 /** The kernel name of {@link gemm} on the wasm backend. */
@@ -33,20 +33,19 @@ function gemmOnHeap(backend: unknown, a: tf.TensorInfo, b: tf.TensorInfo, transp
   const n = transposeB ? b0 : b1;
   // Allocate first: an allocation can grow the heap and detach older views.
   const out = w.makeOutput(batched ? [1, m, n] : [m, n], 'float32');
-  // 16 floats more, to start the panels on a 64-byte cache line.
+  // Scratch with 16 floats more, to start on a 64-byte cache line.
   const packed = w.makeOutput([packedLength(k, n) + 16], 'float32');
   const tail = w.makeOutput([n % 8 === 0 ? 1 : 8 * m], 'float32');
-  const views = [a, b, out, packed, tail].map((t) => w.typedArrayFromHeap(t));
+  const packedA = w.makeOutput([transposeA ? packedALength(m, k) + 16 : 1], 'float32');
+  const views = [a, b, out, packed, tail, packedA].map((t) => w.typedArrayFromHeap(t));
   const ok = viewsInMemory(g.memory, views);
   if (ok) {
-    const [av, bv, cv, pv, tv] = views;
-    const skip = ((64 - (pv.byteOffset & 63)) & 63) >> 2;
-    runGemm(g, { a: av, b: bv, c: cv, packed: pv.subarray(skip), tail: tv, m, k, n, transposeA, transposeB });
+    const [av, bv, cv, pv, tv, pav] = views;
+    runGemm(g, { a: av, b: bv, c: cv, packed: lineAligned(pv), packedA: transposeA ? lineAligned(pav) : undefined, tail: tv, m, k, n, transposeA, transposeB });
   } else {
     w.disposeData(out.dataId);
   }
-  w.disposeData(packed.dataId);
-  w.disposeData(tail.dataId);
+  for (const t of [packed, tail, packedA]) w.disposeData(t.dataId);
   return ok ? out : null;
 }
 
@@ -106,6 +105,11 @@ export function restoreWasmMatMul(): void {
   if (!current || current.kernelFunc !== flaggedMatMul || !stockBatchMatMul) return;
   tf.unregisterKernel('BatchMatMul', 'wasm');
   tf.registerKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: stockBatchMatMul });
+}
+
+/** The view from its first 64-byte-aligned element (the scratch has 16 floats to spare). */
+function lineAligned(v: Float32Array): Float32Array {
+  return v.subarray(((64 - (v.byteOffset & 63)) & 63) >> 2);
 }
 
 let gradientRegistered = false;

@@ -31,12 +31,15 @@ interface GemmSimd {
   memory: WebAssembly.Memory;
   /**
    * Rows [0, rows) in blocks of 4 (`gemm4`) or 1 (`gemm1`), panels [p0, p1),
-   * k in [0, kc): C_block (+)= A_block · Bp_block. `rsA`/`ksA` are A's byte
-   * steps per row and per k, `panelStride` the bytes per packed panel, `ldc`
-   * C's bytes per row; `accumulate` 0 overwrites C.
+   * k in [0, kc): C_block (+)= A_block · Bp_block. Row r of row block q of A
+   * starts at a + q · blockStep + r · rowStep and steps `ksA` bytes per k;
+   * `panelStride` is the bytes per packed panel, `ldc` C's bytes per row;
+   * `accumulate` 0 overwrites C.
    */
-  gemm4(a: number, bp: number, c: number, rows: number, kc: number, p0: number, p1: number, rsA: number, ksA: number, panelStride: number, ldc: number, accumulate: number): void;
-  gemm1(a: number, bp: number, c: number, rows: number, kc: number, p0: number, p1: number, rsA: number, ksA: number, panelStride: number, ldc: number, accumulate: number): void;
+  gemm4(a: number, bp: number, c: number, rows: number, kc: number, p0: number, p1: number, rowStep: number, ksA: number, panelStride: number, ldc: number, accumulate: number, blockStep: number): void;
+  gemm1(a: number, bp: number, c: number, rows: number, kc: number, p0: number, p1: number, rowStep: number, ksA: number, panelStride: number, ldc: number, accumulate: number, blockStep: number): void;
+  /** Packs `blocks` blocks of 4 rows of a transposed A over `kc` values of k into [blocks][kc][4]. */
+  packA(a: number, dst: number, blocks: number, kc: number, ksA: number): void;
   /** Packs `panels` full panels of B, element (k, n) at b + k·ksB + n·csB, into bp. */
   packContiguous(b: number, bp: number, k: number, panels: number, ksB: number): void;
   packStrided(b: number, bp: number, k: number, panels: number, ksB: number, csB: number): void;
@@ -55,10 +58,10 @@ const K_BLOCK = 256;
 const PANELS_PER_BLOCK = 16;
 
 function gemmFunction(rowsPerBlock: number, name: string): WasmFunction {
-  const [a, bp, c, rows, kc, p0, p1, rsA, ksA, panelStride, ldc, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
-  const [i, jp, pb, pbEnd, cp] = [12, 13, 14, 15, 16];
-  const rowPtr = Array.from({ length: rowsPerBlock }, (_, r) => 17 + r);
-  const firstV = 17 + rowsPerBlock;
+  const [a, bp, c, rows, kc, p0, p1, rowStep, ksA, panelStride, ldc, accumulate, blockStep] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  const [i, jp, pb, pbEnd, cp, aBlock] = [13, 14, 15, 16, 17, 18];
+  const rowPtr = Array.from({ length: rowsPerBlock }, (_, r) => 19 + r);
+  const firstV = 19 + rowsPerBlock;
   const acc = Array.from({ length: 2 * rowsPerBlock }, (_, r) => firstV + r);
   const [b0, b1, s] = [firstV + 2 * rowsPerBlock, firstV + 2 * rowsPerBlock + 1, firstV + 2 * rowsPerBlock + 2];
   const perK = [
@@ -80,19 +83,42 @@ function gemmFunction(rowsPerBlock: number, name: string): WasmFunction {
     WASM_OP.else,
     ...acc.flatMap((v) => [...ZERO, ...set(v)]),
     WASM_OP.end,
-    ...rowPtr.flatMap((p, r) => [...get(a), ...get(i), ...(r === 0 ? [] : [...wasm.i32(r), ADD]), ...get(rsA), MUL, ADD, ...set(p)]),
+    ...rowPtr.flatMap((p, r) => [...get(aBlock), ...(r === 0 ? [] : [...get(rowStep), ...wasm.i32(r), MUL, ADD]), ...set(p)]),
     ...get(bp), ...get(jp), ...get(panelStride), MUL, ADD, ...wasm.tee(pb), ...get(kc), ...wasm.i32(32), MUL, ADD, ...set(pbEnd),
     ...loopUntil([...get(pb), ...get(pbEnd), WASM_OP.i32LtU, WASM_OP.i32Eqz], perK),
     ...rowPtr.flatMap((_, r) => [...cRow(r), ...get(acc[2 * r]), ...v128Store(0), ...cRow(r), ...get(acc[2 * r + 1]), ...v128Store(16)]),
   ];
-  const code = forRange(i, wasm.i32(0), get(rows), wasm.i32(rowsPerBlock), forRange(jp, get(p0), get(p1), wasm.i32(1), perPanel));
+  const code = [
+    ...get(a), ...set(aBlock),
+    ...forRange(i, wasm.i32(0), get(rows), wasm.i32(rowsPerBlock), [
+      ...forRange(jp, get(p0), get(p1), wasm.i32(1), perPanel),
+      ...get(aBlock), ...get(blockStep), ADD, ...set(aBlock),
+    ]),
+  ];
   return {
     name,
-    params: Array<typeof I32>(12).fill(I32),
+    params: Array<typeof I32>(13).fill(I32),
     results: [],
-    locals: [...Array<typeof I32>(5 + rowsPerBlock).fill(I32), ...Array<typeof V128>(2 * rowsPerBlock + 3).fill(V128)],
+    locals: [...Array<typeof I32>(6 + rowsPerBlock).fill(I32), ...Array<typeof V128>(2 * rowsPerBlock + 3).fill(V128)],
     code,
   };
+}
+
+// packA: params a 0, dst 1, blocks 2, kc 3, ksA 4; i32 locals kk 5, b 6,
+// src 7, d 8. For a transposed A (the four rows of a block side by side at
+// every k): dst [blocks][kc][4] from a + k · ksA + 16 b.
+function packAFunction(): WasmFunction {
+  const [a, dst, blocks, kc, ksA, kk, b, src, d] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const perK = [
+    ...get(a), ...get(kk), ...get(ksA), MUL, ADD, ...set(src),
+    ...get(dst), ...get(kk), ...wasm.i32(16), MUL, ADD, ...set(d),
+    ...forRange(b, wasm.i32(0), get(blocks), wasm.i32(1), [
+      ...get(d), ...get(src), ...v128Load(0), ...v128Store(0),
+      ...wasm.addTo(src, 16),
+      ...get(d), ...get(kc), ...wasm.i32(16), MUL, ADD, ...set(d),
+    ]),
+  ];
+  return { name: 'packA', params: Array<typeof I32>(5).fill(I32), results: [], locals: Array<typeof I32>(4).fill(I32), code: forRange(kk, wasm.i32(0), get(kc), wasm.i32(1), perK) };
 }
 
 // pack*: params b 0, bp 1, k 2, panels 3, ksB 4 (, csB 5); then i32 locals
@@ -123,12 +149,12 @@ function packFunction(contiguous: boolean): WasmFunction {
 
 /** The module's bytes. */
 export function gemmSimdModule(): Uint8Array<ArrayBuffer> {
-  return wasmModuleBytes([gemmFunction(4, 'gemm4'), gemmFunction(1, 'gemm1'), packFunction(true), packFunction(false)]);
+  return wasmModuleBytes([gemmFunction(4, 'gemm4'), gemmFunction(1, 'gemm1'), packFunction(true), packFunction(false), packAFunction()]);
 }
 
 function bindGemm(exports: WebAssembly.Exports, memory: WebAssembly.Memory): GemmSimd {
   const ex = exports as unknown as Omit<GemmSimd, 'memory'>;
-  return { memory, gemm4: ex.gemm4, gemm1: ex.gemm1, packContiguous: ex.packContiguous, packStrided: ex.packStrided };
+  return { memory, gemm4: ex.gemm4, gemm1: ex.gemm1, packContiguous: ex.packContiguous, packStrided: ex.packStrided, packA: ex.packA };
 }
 
 /** The SIMD product bound to `backend`'s heap, or null where it cannot run. */
@@ -146,6 +172,8 @@ export interface GemmOperands {
   c: Float32Array;
   /** Packed B: at least {@link packedLength}(K, N) floats. */
   packed: Float32Array;
+  /** Packed blocks of a transposed A: at least {@link packedALength}(M, K) floats (optional; only read when transposeA). */
+  packedA?: Float32Array;
   /** Columns past the last multiple of 8: at least 8·M floats when N % 8 ≠ 0. */
   tail: Float32Array;
   m: number;
@@ -160,12 +188,17 @@ export function packedLength(k: number, n: number): number {
   return Math.ceil(n / 8) * 8 * k;
 }
 
+/** Floats of packed A blocks for M x K (one K block at a time). */
+export function packedALength(m: number, k: number): number {
+  return (m & ~3) * Math.min(K_BLOCK, k);
+}
+
 /**
  * C = op(A) · op(B) with the module bound to the views' memory (every view
  * must be of `g.memory`'s current buffer).
  */
 export function runGemm(g: GemmSimd, o: GemmOperands): void {
-  const { a, b, c, packed, tail, m, k, n, transposeA, transposeB } = o;
+  const { a, b, c, packed, packedA, tail, m, k, n, transposeA, transposeB } = o;
   if (k === 0) {
     c.fill(0);
     return;
@@ -192,14 +225,22 @@ export function runGemm(g: GemmSimd, o: GemmOperands): void {
   const aPtr = a.byteOffset;
   const bPtr = packed.byteOffset;
   const tailPtr = tail.byteOffset - full * 32;
+  // A transposed: its four rows of a block lie side by side, a whole row of
+  // Aᵀ apart per k (4 KB at m = 1024, where every k maps to the same L1
+  // cache set); packing each K block of them first keeps the loop in cache.
+  const packA = transposeA && packedA !== undefined && m4 > 0;
   for (let kb = 0; kb < k; kb += K_BLOCK) {
     const kc = Math.min(K_BLOCK, k - kb);
     const acc = kb > 0 ? 1 : 0;
     const aK = aPtr + kb * ksA;
     const bK = bPtr + kb * 32;
+    if (packA) g.packA(aK, packedA.byteOffset, m4 >> 2, kc, ksA);
     const rows = (cPtr: number, ldC: number, p0: number, p1: number) => {
-      if (m4 > 0) g.gemm4(aK, bK, cPtr, m4, kc, p0, p1, rsA, ksA, panelStride, ldC, acc);
-      if (m4 < m) g.gemm1(aK + m4 * rsA, bK, cPtr + m4 * ldC, m - m4, kc, p0, p1, rsA, ksA, panelStride, ldC, acc);
+      if (m4 > 0) {
+        if (packA) g.gemm4(packedA.byteOffset, bK, cPtr, m4, kc, p0, p1, 4, 16, panelStride, ldC, acc, 16 * kc);
+        else g.gemm4(aK, bK, cPtr, m4, kc, p0, p1, rsA, ksA, panelStride, ldC, acc, 4 * rsA);
+      }
+      if (m4 < m) g.gemm1(aK + m4 * rsA, bK, cPtr + m4 * ldC, m - m4, kc, p0, p1, rsA, ksA, panelStride, ldC, acc, rsA);
     };
     for (let p0 = 0; p0 < full; p0 += PANELS_PER_BLOCK) rows(c.byteOffset, ldc, p0, Math.min(p0 + PANELS_PER_BLOCK, full));
     if (rest > 0) rows(tailPtr, 32, full, full + 1);
