@@ -7,7 +7,8 @@ import { infoNCE, ntXent, supervisedContrastiveLoss } from '../index';
 import { rowSoftmaxOp } from './row-softmax.kernel';
 import { symmetrizeOp } from './symmetrize.kernel';
 import { pairedLogitsBackwardOp, pairedLogitsForwardOp } from './paired-logits.kernel';
-import { l2NormalizeOp } from './l2-normalize.kernel';
+import { l2NormalizeGradOp, l2NormalizeOp } from './l2-normalize.kernel';
+import { l2NormalizeGradHost, l2NormalizeHost } from './l2-normalize.host';
 
 describe('fused kernels agree with their composed form', () => {
   const logits = tf.mul(randomTensor([5, 7], 1), 20);
@@ -72,6 +73,34 @@ describe('fused kernels agree with their composed form', () => {
     const y = randomTensor([4, 3, 5], 34);
     await gradCheck((t) => tf.sum(tf.mul(l2NormalizeOp([t], { scale: 3 })[0], randomTensor([4, 3, 5], 35))), [y], { eps: 1e-3 });
     expectNoLeak(() => tf.grad((t: tf.Tensor) => tf.sum(l2NormalizeOp([t], { scale: 2 })[0]))(y));
+  });
+
+  it('l2 normalize with rows of 8 and 128 (the SIMD loops on wasm): a zero row, a tiny row, against the composed form and the JavaScript loops', async () => {
+    for (const d of [8, 128]) {
+      const x = tf.concat([randomTensor([5, d], 40 + d), tf.zeros([1, d]), tf.mul(randomTensor([2, d], 41), 1e-7)], 0);
+      const dy = randomTensor([8, d], 42);
+      for (const scale of [1, 1 / 0.07]) {
+        const f = (t: tf.Tensor) => tf.sum(tf.mul(l2NormalizeOp([t], { scale })[0], dy));
+        const fused = tf.valueAndGrad(f)(x);
+        const plain = withComposedOps(() => tf.valueAndGrad(f)(x));
+        const y = l2NormalizeOp([x], { scale })[0];
+        await expectClose(y, withComposedOps(() => l2NormalizeOp([x], { scale })[0]));
+        await expectClose(fused.value, plain.value);
+        await expectClose(fused.grad, plain.grad, { rtol: 1e-4, atol: 1e-4 * scale });
+        // The JavaScript loops on the same values (what cpu runs), to float32
+        // rounding, where a kernel runs (webgpu runs the composed form, float32
+        // throughout, compared above).
+        if (tf.getBackend() === 'webgpu') continue;
+        const xv = new Float32Array(await x.data());
+        const yRef = new Float32Array(xv.length);
+        l2NormalizeHost.fill([xv], [yRef], { scale }, [x.shape]);
+        await expectClose(tf.reshape(y, [-1]), Array.from(yRef), { rtol: 1e-6, atol: 1e-6 });
+        const gRef = new Float32Array(xv.length);
+        l2NormalizeGradHost.fill([new Float32Array(await dy.data()), xv], [gRef], { scale }, [dy.shape, x.shape]);
+        const g = l2NormalizeGradOp([dy, x], { scale })[0];
+        await expectClose(tf.reshape(g, [-1]), Array.from(gRef), { rtol: 1e-5, atol: 1e-5 * scale });
+      }
+    }
   });
 
   it('paired logits, forward and backward, with a zero (clamped) negative', async () => {

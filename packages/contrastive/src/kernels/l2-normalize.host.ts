@@ -1,4 +1,5 @@
-import type { FillKernelSpec } from '@tfjs-losses/core';
+import { viewsInMemory, type FillKernelSpec } from '@tfjs-losses/core';
+import type { L2NormalizeSimd } from './l2-normalize.simd';
 import { EPS_SQ } from '../internal/eps';
 
 /** 1 / max(‖x‖, 1e-12) for a clamped (near-zero) row. */
@@ -72,3 +73,33 @@ export const l2NormalizeGradHost: FillKernelSpec = {
   fill: ([dy, x], [dx], attrs, [, shape]) =>
     normalizeRowsGrad(dy as Float32Array, x as Float32Array, dx as Float32Array, ...rowsOf(shape), attrs.scale as number),
 };
+
+/**
+ * {@link l2NormalizeHost} and {@link l2NormalizeGradHost} for the wasm
+ * backend: the SIMD loops of l2-normalize.simd.ts where the row length is a
+ * multiple of 4 and the views are in their memory, the JavaScript loops
+ * otherwise.
+ */
+export function l2NormalizeWasm(simd: L2NormalizeSimd | null): { forward: FillKernelSpec; grad: FillKernelSpec } {
+  if (simd === null) return { forward: l2NormalizeHost, grad: l2NormalizeGradHost };
+  return {
+    forward: {
+      ...l2NormalizeHost,
+      fill: (inputs, outputs, attrs, shapes) => {
+        const [rows, d] = rowsOf(shapes[0]);
+        const [x, y] = [inputs[0] as Float32Array, outputs[0] as Float32Array];
+        if (d % 4 !== 0 || !viewsInMemory(simd.memory, [x, y])) return l2NormalizeHost.fill(inputs, outputs, attrs, shapes);
+        simd.normalize(x.byteOffset, y.byteOffset, rows, d, attrs.scale as number);
+      },
+    },
+    grad: {
+      ...l2NormalizeGradHost,
+      fill: (inputs, outputs, attrs, shapes) => {
+        const [rows, d] = rowsOf(shapes[1]);
+        const [dy, x, dx] = [inputs[0] as Float32Array, inputs[1] as Float32Array, outputs[0] as Float32Array];
+        if (d % 4 !== 0 || !viewsInMemory(simd.memory, [dy, x, dx])) return l2NormalizeGradHost.fill(inputs, outputs, attrs, shapes);
+        simd.grad(dy.byteOffset, x.byteOffset, dx.byteOffset, rows, d, attrs.scale as number);
+      },
+    },
+  };
+}

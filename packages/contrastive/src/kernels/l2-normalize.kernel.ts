@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineFusedOp, fillKernelFunc } from '@tfjs-losses/core';
+import { defineFusedOp, fillKernelFunc, wasmBackendMemory } from '@tfjs-losses/core';
 import { EPS_SQ } from '../internal/eps';
-import { l2NormalizeGradHost, l2NormalizeHost } from './l2-normalize.host';
+import { l2NormalizeGradHost, l2NormalizeHost, l2NormalizeWasm } from './l2-normalize.host';
+import { l2NormalizeSimd } from './l2-normalize.simd';
 
 /** Attributes of {@link l2NormalizeOp}. */
 export interface L2NormalizeAttrs {
@@ -34,7 +35,7 @@ export const l2NormalizeGradOp = defineFusedOp<L2NormalizeAttrs>({
   inputNames: l2NormalizeGradHost.inputNames,
   kernels: {
     cpu: () => fillKernelFunc('cpu', l2NormalizeGradHost),
-    wasm: () => fillKernelFunc('wasm', l2NormalizeGradHost),
+    wasm: () => fillKernelFunc('wasm', l2NormalizeWasm(l2NormalizeSimd(wasmBackendMemory())).grad),
   },
   composed: composedGrad,
 });
@@ -42,7 +43,8 @@ export const l2NormalizeGradOp = defineFusedOp<L2NormalizeAttrs>({
 /**
  * `scale · x / max(‖x‖₂, 1e-12)` along the last axis (PyTorch's
  * `F.normalize`, times a constant): one kernel forward and one backward on
- * `cpu` and `wasm`, where the composed form takes five kernels forward and
+ * `cpu` and `wasm` (WebAssembly SIMD loops there for row lengths that are
+ * multiples of 4), where the composed form takes five kernels forward and
  * about ten backward. Elsewhere the composed form, differentiated by tfjs.
  */
 export const l2NormalizeOp = defineFusedOp<L2NormalizeAttrs>({
@@ -50,7 +52,7 @@ export const l2NormalizeOp = defineFusedOp<L2NormalizeAttrs>({
   inputNames: l2NormalizeHost.inputNames,
   kernels: {
     cpu: () => fillKernelFunc('cpu', l2NormalizeHost),
-    wasm: () => fillKernelFunc('wasm', l2NormalizeHost),
+    wasm: () => fillKernelFunc('wasm', l2NormalizeWasm(l2NormalizeSimd(wasmBackendMemory())).forward),
   },
   composed: composedNormalize,
   gradient: ([dy], [x], attrs) => [l2NormalizeGradOp([dy, x], attrs)[0]],

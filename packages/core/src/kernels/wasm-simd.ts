@@ -65,6 +65,10 @@ export const WASM_OP = {
   f64Eq: 0x61,
   f64Sub: 0xa1,
   f32DemoteF64: 0xb6,
+  f64Gt: 0x64,
+  f64Sqrt: 0x9f,
+  f64Mul: 0xa2,
+  f64Div: 0xa3,
 } as const;
 
 /** SIMD opcodes (after the 0xfd prefix, LEB128-encoded by {@link simd}). */
