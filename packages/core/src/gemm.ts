@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { gemmSimd, packedALength, packedLength, runGemm } from './kernels/wasm-gemm';
 import { viewsInMemory } from './kernels/wasm-simd';
+import { wasmKernelSwap } from './kernels/wasm-kernel-swap';
 
 /** The kernel name of {@link gemm} on the wasm backend. */
 export const GEMM_KERNEL = 'TfjsLossesMatMul';
@@ -64,8 +65,6 @@ function singleMatrices(a: tf.TensorInfo, b: tf.TensorInfo): boolean {
   return a.shape.length === 2 || (a.shape.length === 3 && a.shape[0] === 1 && b.shape[0] === 1);
 }
 
-let stockBatchMatMul: tf.KernelFunc | undefined;
-
 /**
  * tfjs-backend-wasm's BatchMatMul, except that a product of single matrices
  * with a transpose flag runs core's SIMD product, which takes the flags at no
@@ -81,8 +80,10 @@ const flaggedMatMul: tf.KernelFunc = (args) => {
     const out = gemmOnHeap(args.backend, a, b, transposeA, transposeB, a.shape.length === 3);
     if (out !== null) return out;
   }
-  return (stockBatchMatMul as tf.KernelFunc)(args);
+  return (matMulSwap.stock() as tf.KernelFunc)(args);
 };
+
+const matMulSwap = wasmKernelSwap('BatchMatMul', flaggedMatMul);
 
 /**
  * Puts {@link flaggedMatMul} in place of the wasm backend's BatchMatMul once
@@ -90,21 +91,12 @@ const flaggedMatMul: tf.KernelFunc = (args) => {
  * times; returns whether it is in place. Called with `shareWasmIdentity`.
  */
 export function routeFlaggedWasmMatMul(): boolean {
-  const current = tf.getKernel('BatchMatMul', 'wasm');
-  if (!current) return false;
-  if (current.kernelFunc === flaggedMatMul) return true;
-  stockBatchMatMul = current.kernelFunc;
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: flaggedMatMul });
-  return true;
+  return matMulSwap.install();
 }
 
 /** Puts tfjs-backend-wasm's own BatchMatMul back (tests compare the two). */
 export function restoreWasmMatMul(): void {
-  const current = tf.getKernel('BatchMatMul', 'wasm');
-  if (!current || current.kernelFunc !== flaggedMatMul || !stockBatchMatMul) return;
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: stockBatchMatMul });
+  matMulSwap.restore();
 }
 
 /** The view from its first 64-byte-aligned element (the scratch has 16 floats to spare). */
@@ -116,7 +108,7 @@ let gradientRegistered = false;
 
 function ensureWasmKernel(): void {
   if (!tf.getKernel(GEMM_KERNEL, 'wasm')) {
-    const stock = stockBatchMatMul ?? tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
+    const stock = matMulSwap.stock() ?? tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
     if (!stock) throw new Error(`${GEMM_KERNEL}: the wasm backend has no BatchMatMul kernel`);
     tf.registerKernel({ kernelName: GEMM_KERNEL, backendName: 'wasm', kernelFunc: wasmGemmKernel(stock) });
   }

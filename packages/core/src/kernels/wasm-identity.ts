@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
+import { wasmKernelSwap } from './wasm-kernel-swap';
 
 type WasmBackendLike = { incRef(dataId: tf.DataId): void };
 
@@ -12,12 +13,12 @@ type WasmBackendLike = { incRef(dataId: tf.DataId): void };
  */
 const sharedIdentity: tf.KernelFunc = ({ inputs, backend }) => {
   const x = (inputs as { x: tf.TensorInfo }).x;
-  if (x.dtype === 'string') return stockIdentity!({ inputs, backend, attrs: {} });
+  if (x.dtype === 'string') return (swap.stock() as tf.KernelFunc)({ inputs, backend, attrs: {} });
   (backend as unknown as WasmBackendLike).incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
 };
 
-let stockIdentity: tf.KernelFunc | undefined;
+const swap = wasmKernelSwap('Identity', sharedIdentity);
 
 /**
  * Replaces the wasm backend's Identity kernel with {@link sharedIdentity}
@@ -27,19 +28,10 @@ let stockIdentity: tf.KernelFunc | undefined;
  * op first runs on wasm.
  */
 export function shareWasmIdentity(): boolean {
-  const current = tf.getKernel('Identity', 'wasm');
-  if (!current) return false;
-  if (current.kernelFunc === sharedIdentity) return true;
-  stockIdentity = current.kernelFunc;
-  tf.unregisterKernel('Identity', 'wasm');
-  tf.registerKernel({ kernelName: 'Identity', backendName: 'wasm', kernelFunc: sharedIdentity });
-  return true;
+  return swap.install();
 }
 
 /** Puts tfjs-backend-wasm's copying Identity back (tests compare the two). */
 export function restoreWasmIdentity(): void {
-  const current = tf.getKernel('Identity', 'wasm');
-  if (!current || current.kernelFunc !== sharedIdentity || !stockIdentity) return;
-  tf.unregisterKernel('Identity', 'wasm');
-  tf.registerKernel({ kernelName: 'Identity', backendName: 'wasm', kernelFunc: stockIdentity });
+  swap.restore();
 }
