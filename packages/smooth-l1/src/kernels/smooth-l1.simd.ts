@@ -89,6 +89,17 @@ function forEachBlock(offset: number, limit: number, bodyCode: number[]): number
 /** limit = blocks * 64 */
 const blockLimitOf = (blocks: number, limit: number): number[] => [...get(blocks), ...wasm.i32(6), WASM_OP.i32Shl, ...put(limit)];
 
+/** partial = (term(0) + term(1)) + (term(2) + term(3)): a 16-element block, per lane in float32. */
+const blockSum = (term: (k: number) => number[], partial: number): number[] => [
+  ...term(0), ...term(1), ...simd(OP.f32x4Add), ...term(2), ...term(3), ...simd(OP.f32x4Add), ...simd(OP.f32x4Add), ...put(partial),
+];
+
+/** accLow += lanes 0, 1 of partial and accHigh += lanes 2, 3, in float64. */
+const accumulateLanes = (partial: number, accLow: number, accHigh: number): number[] => [
+  ...get(accLow), ...get(partial), ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...put(accLow),
+  ...get(accHigh), ...get(partial), ...get(partial), ...UPPER_HALF_DOWN, ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...put(accHigh),
+];
+
 // sum: params p 0, t 1, blocks 2, b0..b3 3-6; locals offset 7, limit 8 (i32),
 // beta 9, halfInv 10, halfBeta 11, a 12, partial 13, accLow 14, accHigh 15 (v128).
 function sumFunction(): WasmFunction {
@@ -109,9 +120,7 @@ function sumFunction(): WasmFunction {
   ];
   const body = [
     // (l0 + l1) + (l2 + l3) per lane in float32: four non-negative terms, two roundings
-    ...lossOf(0), ...lossOf(1), ...simd(OP.f32x4Add), ...lossOf(2), ...lossOf(3), ...simd(OP.f32x4Add), ...simd(OP.f32x4Add), ...put(partial),
-    ...get(accLow), ...get(partial), ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...put(accLow),
-    ...get(accHigh), ...get(partial), ...get(partial), ...UPPER_HALF_DOWN, ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...put(accHigh),
+    ...blockSum(lossOf, partial), ...accumulateLanes(partial, accLow, accHigh),
   ];
   const total = [
     ...get(accLow), ...get(accHigh), ...simd(OP.f64x2Add), ...put(accLow),
@@ -151,9 +160,7 @@ function sumClampedFunction(): WasmFunction {
     ...get(d), ...get(c), ...get(half), ...simd(OP.f32x4Mul), ...simd(OP.f32x4Sub), ...get(c), ...simd(OP.f32x4Mul),
   ];
   const body = [
-    ...scaledLossOf(0), ...scaledLossOf(1), ...simd(OP.f32x4Add), ...scaledLossOf(2), ...scaledLossOf(3), ...simd(OP.f32x4Add), ...simd(OP.f32x4Add), ...put(partial),
-    ...get(accLow), ...get(partial), ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...put(accLow),
-    ...get(accHigh), ...get(partial), ...get(partial), ...UPPER_HALF_DOWN, ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...put(accHigh),
+    ...blockSum(scaledLossOf, partial), ...accumulateLanes(partial, accLow, accHigh),
   ];
   // Σ_lanes acc_lane / β_lane, in float64.
   const total = [
