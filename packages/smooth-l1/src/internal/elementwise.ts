@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LossInputError, absZeroGrad, describeValue, reduce, type Reduction } from '@tfjs-losses/core';
 import { balancedL1Op, balancedL1SumOp } from '../kernels/balanced-l1.kernel';
-import { smoothL1Op, smoothL1SumOp } from '../kernels/smooth-l1.kernel';
+import { smoothL1CarriedSumOp, smoothL1Op } from '../kernels/smooth-l1.kernel';
 
 /** Smallest beta the tensor form divides by (a beta tensor may hold 0: plain L1). */
 const TINY_BETA = 1e-30;
@@ -99,13 +99,15 @@ function divisorOf(size: number, { reduction, avgFactor }: ReduceSpec): number {
 
 /**
  * Reduced smooth L1. Without weights, 'mean' and 'sum' run the one-kernel sum
- * (the division included) where it exists (cpu, wasm); everything else is the per-element loss and
+ * (the division included, and the gradients carried while a tape records)
+ * where it exists (cpu, wasm); everything else is the per-element loss and
  * core's `reduce`.
  */
 export function smoothL1Reduced(p: tf.Tensor, t: tf.Tensor, beta: number | tf.Tensor, spec: ReduceSpec): tf.Tensor {
   checkReduceSpec(spec);
-  if (spec.weights === undefined && spec.reduction !== 'none' && smoothL1SumOp.isFused()) {
-    return smoothL1SumOp([p, t, betaTensor(beta)], { divisor: divisorOf(p.size, spec) })[0];
+  if (spec.weights === undefined && spec.reduction !== 'none' && smoothL1CarriedSumOp.isFused()) {
+    const b = betaTensor(beta);
+    return smoothL1CarriedSumOp([p, t, b], { divisor: divisorOf(p.size, spec), betaLength: b.size })[0];
   }
   return reduce(smoothL1Elementwise(p, t, beta), spec.reduction, spec.weights, { avgFactor: spec.avgFactor, fn: spec.fn });
 }

@@ -8,7 +8,7 @@ import { packStats, selfAdjustingStatsOp } from './self-adjusting-stats.kernel';
 import { balancedL1Sum } from './balanced-l1.cpu';
 import { balancedL1Simd } from './balanced-l1.simd';
 import { smoothL1Grad, smoothL1Sum } from './smooth-l1.cpu';
-import { smoothL1GradOp, smoothL1Op, smoothL1SumOp } from './smooth-l1.kernel';
+import { smoothL1CarriedSumOp, smoothL1GradOp, smoothL1Op, smoothL1SumOp } from './smooth-l1.kernel';
 import { smoothL1Simd } from './smooth-l1.simd';
 
 /** pred, target with exact ties (d = 0 and |d| = each beta) among random values. */
@@ -187,6 +187,51 @@ describe(`fused kernels on ${tf.getBackend()}`, () => {
         expect(simd!.sumClamped(pa, ta, n >> 4, beta, beta, beta, beta)).toBe(simd!.sum(pa, ta, n >> 4, beta, beta, beta, beta));
       }
       tf.dispose([p, t]);
+    });
+
+    it('wasm: the carried sum (one SIMD pass for the value and both gradients) agrees with the two-pass kernels', async () => {
+      for (const [rows, cols, betas] of [
+        [257, 4, [1]],
+        [130, 4, [0.5, 0.125, 1, 0.0625]],
+        [77, 2, [0.3, 0.11]],
+        [61, 4, [1, 2, 0.5, 3]], // betas above 1: the two passes
+        [5, 3, [1]], // three columns: the JavaScript loops
+      ] as [number, number, number[]][]) {
+        const [p0, t] = inputs(rows, cols, 50 + rows, betas);
+        const pv = new Float32Array(await p0.data());
+        if (pv.length > 40) {
+          pv[33] = Infinity;
+          pv[34] = NaN;
+          pv[35] = -0;
+        }
+        const p = tf.tensor(pv, [rows, cols]);
+        const beta = tf.tensor1d(betas);
+        for (const divisor of [1, rows * cols, 3]) {
+          const attrs = { divisor, betaLength: betas.length };
+          // value and both gradients for dy = 1 (handed over) and dy = 2.5 (scaled)
+          for (const dy of [1, 2.5]) {
+            const f = (a: tf.Tensor, b: tf.Tensor) => tf.mul(smoothL1CarriedSumOp([a, b, beta], attrs)[0], dy) as tf.Scalar;
+            const got = tf.valueAndGrads(f)([p, t]);
+            const want = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => tf.mul(smoothL1SumOp([a, b, beta], { divisor })[0], dy) as tf.Scalar)([p, t]);
+            await expectClose(got.value, want.value, { rtol: 2e-6, atol: 0 });
+            await expectClose(got.grads[0], want.grads[0], { rtol: 1e-6, atol: 0 });
+            await expectClose(got.grads[1], want.grads[1], { rtol: 1e-6, atol: 0 });
+          }
+        }
+      }
+      // The carried kernel runs, and no separate gradient kernel.
+      const [p, t] = inputs(64, 4, 70, [1]);
+      const { kernels } = await tf.profile(() => {
+        const r = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => smoothL1Loss(a, b) as tf.Scalar)([p, t]);
+        return [r.value, ...r.grads];
+      });
+      const names = kernels.map((k) => k.name);
+      expect(names).toContain('TfjsLossesSmoothL1SumCarried');
+      expect(names).not.toContain('TfjsLossesSmoothL1Grad');
+      expectNoLeak(() => {
+        const r = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => smoothL1Loss(a, b) as tf.Scalar)([p, t]);
+        return [r.value, ...r.grads];
+      });
     });
 
     it('wasm: Balanced L1 sum and slopes from the SIMD loops agree with the JavaScript loops (tiny and tied differences, tails, inf)', async () => {

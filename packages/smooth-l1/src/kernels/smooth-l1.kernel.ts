@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defineFusedOp, fillKernelFunc, wasmBackendMemory } from '@tfjs-losses/core';
+import { defineCarriedGradOp, defineFusedOp, fillKernelFunc, wasmBackendMemory } from '@tfjs-losses/core';
 import { smoothL1Forward, smoothL1Grad, smoothL1Sum } from './smooth-l1.cpu';
 import { smoothL1Simd } from './smooth-l1.simd';
-import { smoothL1GradWasm, smoothL1SumWasm } from './smooth-l1.wasm';
+import { smoothL1CarriedSum, smoothL1GradWasm, smoothL1SumWasm } from './smooth-l1.wasm';
 import { smoothL1ForwardWebGPU, smoothL1GradWebGPU } from './smooth-l1.webgpu';
 
 /*
@@ -109,4 +109,33 @@ export const smoothL1SumOp = defineFusedOp<SmoothL1SumAttrs>({
     const [gPred, gTarget] = smoothL1GradOp([divisor === 1 ? dy : tf.div(dy, divisor), p, t, beta], {});
     return [gPred, gTarget, undefined];
   },
+});
+
+/** Attributes of {@link smoothL1CarriedSumOp}. */
+export interface SmoothL1CarriedSumAttrs extends SmoothL1SumAttrs {
+  /** Length of the beta input (its zero gradient). */
+  betaLength: number;
+}
+
+/**
+ * {@link smoothL1SumOp} with carried gradients (core's
+ * `defineCarriedGradOp`): while a tape records, the cpu and wasm kernels
+ * also write both input gradients for an upstream gradient of 1, and the
+ * backward step hands them over (or scales them by dy). On wasm, with every
+ * beta in [2^-62, 1], one SIMD pass computes the sum and the gradients
+ * (`sumGrad` in smooth-l1.simd.ts), reading the inputs once instead of
+ * twice; otherwise the two passes of the sum and gradient kernels. Under
+ * nested tapes (second order), on other backends and under
+ * `withComposedOps` it is {@link smoothL1SumOp}.
+ */
+export const smoothL1CarriedSumOp = defineCarriedGradOp<SmoothL1CarriedSumAttrs>({
+  kernelName: 'TfjsLossesSmoothL1SumCarried',
+  inputNames: ['pred', 'target', 'beta'],
+  gradOutputs: [1, 2, 0],
+  kernels: {
+    cpu: () => fillKernelFunc('cpu', smoothL1CarriedSum(null)),
+    wasm: () => fillKernelFunc('wasm', smoothL1CarriedSum(smoothL1Simd(wasmBackendMemory()))),
+  },
+  zeroShape: (_i, _kept, { betaLength }) => [betaLength],
+  composed: (inputs, { divisor }) => smoothL1SumOp(inputs, { divisor })[0],
 });

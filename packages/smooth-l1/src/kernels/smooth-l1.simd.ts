@@ -24,6 +24,9 @@ import type { WasmFunction } from '@tfjs-losses/core';
  *       the same sum for 2^-62 ≤ β ≤ 1 in fewer operations: per lane
  *       Σ c (d − c/2) with c = clamp(d, −β, β), divided by β in float64
  *       (for a power-of-two β the same float32 terms as PyTorch's).
+ *   sumGrad(p, t, dPred, dTarget, blocks, b0, b1, b2, b3, dy) -> f64
+ *       sumClamped's sum and grad's gradients in one pass (sumGradPow2:
+ *       gradPow2's, for power-of-two betas with dy / β exact).
  *   grad(p, t, dPred, dTarget, blocks, b0, b1, b2, b3, dy)
  *       dPred = dy · clamp((p − t) / β, −1, 1), dTarget = −dPred: d / β
  *       inside, sign(d) outside (|d| ≥ β gives |d / β| ≥ 1 in float32 too),
@@ -45,6 +48,8 @@ export interface SmoothL1Simd {
   memory: WebAssembly.Memory;
   sum(p: number, t: number, blocks: number, b0: number, b1: number, b2: number, b3: number): number;
   sumClamped(p: number, t: number, blocks: number, b0: number, b1: number, b2: number, b3: number): number;
+  sumGrad(p: number, t: number, dPred: number, dTarget: number, blocks: number, b0: number, b1: number, b2: number, b3: number, dy: number): number;
+  sumGradPow2(p: number, t: number, dPred: number, dTarget: number, blocks: number, b0: number, b1: number, b2: number, b3: number, dy: number): number;
   grad(p: number, t: number, dPred: number, dTarget: number, blocks: number, b0: number, b1: number, b2: number, b3: number, dy: number): void;
   gradPow2(p: number, t: number, dPred: number, dTarget: number, blocks: number, b0: number, b1: number, b2: number, b3: number, dy: number): void;
   absSums(p: number, t: number, groups: number): number[];
@@ -98,6 +103,14 @@ const blockSum = (term: (k: number) => number[], partial: number): number[] => [
 const accumulateLanes = (partial: number, accLow: number, accHigh: number): number[] => [
   ...get(accLow), ...get(partial), ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...put(accLow),
   ...get(accHigh), ...get(partial), ...get(partial), ...UPPER_HALF_DOWN, ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...put(accHigh),
+];
+
+/** Σ_lanes acc_lane / β_lane in float64, left on the stack (accLow is overwritten). */
+const laneSumsOverBeta = (accLow: number, accHigh: number, beta: number): number[] => [
+  ...get(accLow), ...get(beta), ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Div),
+  ...get(accHigh), ...get(beta), ...get(beta), ...UPPER_HALF_DOWN, ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Div),
+  ...simd(OP.f64x2Add), ...put(accLow),
+  ...get(accLow), ...simd(OP.f64x2ExtractLane, 0), ...get(accLow), ...simd(OP.f64x2ExtractLane, 1), WASM_OP.f64Add,
 ];
 
 // sum: params p 0, t 1, blocks 2, b0..b3 3-6; locals offset 7, limit 8 (i32),
@@ -162,19 +175,55 @@ function sumClampedFunction(): WasmFunction {
   const body = [
     ...blockSum(scaledLossOf, partial), ...accumulateLanes(partial, accLow, accHigh),
   ];
-  // Σ_lanes acc_lane / β_lane, in float64.
-  const total = [
-    ...get(accLow), ...get(beta), ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Div),
-    ...get(accHigh), ...get(beta), ...get(beta), ...UPPER_HALF_DOWN, ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Div),
-    ...simd(OP.f64x2Add), ...put(accLow),
-    ...get(accLow), ...simd(OP.f64x2ExtractLane, 0), ...get(accLow), ...simd(OP.f64x2ExtractLane, 1), WASM_OP.f64Add,
-  ];
+  const total = laneSumsOverBeta(accLow, accHigh, beta);
   return {
     name: 'sumClamped',
     params: [T_I32, T_I32, T_I32, T_F32, T_F32, T_F32, T_F32],
     results: [T_F64],
     locals: [T_I32, T_I32, ...Array<typeof T_V128>(8).fill(T_V128)],
     code: [...setup, ...forEachBlock(offset, limit, body), ...total],
+  };
+}
+
+// sumGrad and sumGradPow2: params p 0, t 1, dPred 2, dTarget 3, blocks 4,
+// b0..b3 5-8, dy 9 (f32); locals offset 10, limit 11 (i32), beta 12,
+// negBeta 13, half 14, k 15, d 16, c 17, g 18, partial 19, accLow 20,
+// accHigh 21 (v128). sumClamped's sum, and in the same pass the gradients
+// of grad / gradPow2 (dPred = dy · clamp(d / β, −1, 1) = dy · c / β,
+// dTarget = −dPred): the inputs are read once for both, about 20% less time
+// than the two loops one after the other here (0.58 against 0.73 ms for 1M
+// elements, fastest of 400 calls alternating in one process). The same
+// bounds on β as sumClamped. sumGradPow2, for power-of-two betas with dy / β
+// exact (the caller checks), multiplies c by dy / β: the same float32 values
+// as (c / β) · dy, since c / β is exact there.
+function sumGradFunction(pow2: boolean): WasmFunction {
+  const [p, t, dPred, dTarget, blocks, b0, dy] = [0, 1, 2, 3, 4, 5, 9];
+  const [offset, limit, beta, negBeta, half, k, d, c, g, partial, accLow, accHigh] = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21];
+  const setup = [
+    ...blockLimitOf(blocks, limit),
+    ...lanes(b0), ...put(beta),
+    ...get(beta), ...simd(OP.f32x4Neg), ...put(negBeta),
+    ...f32x4Splat(0.5), ...put(half),
+    // k = dy / β (pow2) or dy
+    ...get(dy), ...simd(OP.f32x4Splat), ...(pow2 ? [...get(beta), ...simd(OP.f32x4Div)] : []), ...put(k),
+  ];
+  const storeAtGroup = (base: number, q: number, value: number[]): number[] => [...get(base), ...get(offset), WASM_OP.i32Add, ...value, ...v128Store(16 * q)];
+  // Stores group q's gradients, then leaves β · its loss on the stack.
+  const termOf = (q: number): number[] => [
+    ...loadGroup(p, offset, q), ...loadGroup(t, offset, q), ...simd(OP.f32x4Sub), ...put(d),
+    ...get(d), ...get(negBeta), ...simd(OP.f32x4Pmax), ...get(beta), ...simd(OP.f32x4Pmin), ...put(c),
+    ...get(c), ...(pow2 ? [] : [...get(beta), ...simd(OP.f32x4Div)]), ...get(k), ...simd(OP.f32x4Mul), ...put(g),
+    ...storeAtGroup(dPred, q, get(g)),
+    ...storeAtGroup(dTarget, q, [...get(g), ...simd(OP.f32x4Neg)]),
+    ...get(d), ...get(c), ...get(half), ...simd(OP.f32x4Mul), ...simd(OP.f32x4Sub), ...get(c), ...simd(OP.f32x4Mul),
+  ];
+  const body = [...blockSum(termOf, partial), ...accumulateLanes(partial, accLow, accHigh)];
+  return {
+    name: pow2 ? 'sumGradPow2' : 'sumGrad',
+    params: [T_I32, T_I32, T_I32, T_I32, T_I32, T_F32, T_F32, T_F32, T_F32, T_F32],
+    results: [T_F64],
+    locals: [T_I32, T_I32, ...Array<typeof T_V128>(10).fill(T_V128)],
+    code: [...setup, ...forEachBlock(offset, limit, body), ...laneSumsOverBeta(accLow, accHigh, beta)],
   };
 }
 
@@ -288,12 +337,12 @@ function scaleFunction(): WasmFunction {
 
 /** The module's bytes. */
 export function smoothL1SimdModule(): Uint8Array<ArrayBuffer> {
-  return wasmModuleBytes([sumFunction(), sumClampedFunction(), gradFunction(false), gradFunction(true), absSumsFunction(), devSquaresFunction(), scaleFunction()]);
+  return wasmModuleBytes([sumFunction(), sumClampedFunction(), sumGradFunction(false), sumGradFunction(true), gradFunction(false), gradFunction(true), absSumsFunction(), devSquaresFunction(), scaleFunction()]);
 }
 
 function bindSmoothL1(exports: WebAssembly.Exports, memory: WebAssembly.Memory): SmoothL1Simd {
   const ex = exports as unknown as Omit<SmoothL1Simd, 'memory'>;
-  return { memory, sum: ex.sum, sumClamped: ex.sumClamped, grad: ex.grad, gradPow2: ex.gradPow2, absSums: ex.absSums, devSquares: ex.devSquares, scale: ex.scale };
+  return { memory, sum: ex.sum, sumClamped: ex.sumClamped, sumGrad: ex.sumGrad, sumGradPow2: ex.sumGradPow2, grad: ex.grad, gradPow2: ex.gradPow2, absSums: ex.absSums, devSquares: ex.devSquares, scale: ex.scale };
 }
 
 /**

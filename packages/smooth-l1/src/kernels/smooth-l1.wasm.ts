@@ -76,3 +76,52 @@ export function smoothL1GradWasm(simd: SmoothL1Simd | null): FillKernelSpec {
     },
   };
 }
+
+/** The gradient scale of a sum divided by `divisor`, for an upstream gradient of 1: float32 1 / divisor. */
+export function unitScale(divisor: number): number {
+  return Math.fround(1 / Math.fround(divisor));
+}
+
+/**
+ * The carried-gradient sum kernel (inputs pred, target, beta; attrs divisor,
+ * withGrad): the sum divided by divisor and, while a tape records, both
+ * gradients for an upstream gradient of 1, as the sum kernel and the
+ * gradient kernel would give them for dy = float32(1 / divisor). The
+ * JavaScript kernels' two passes, or `simd`'s.
+ */
+export function smoothL1CarriedSum(simd: SmoothL1Simd | null): FillKernelSpec {
+  const sum = smoothL1SumWasm(simd);
+  const grad = smoothL1GradWasm(simd);
+  const twoPasses: FillKernelSpec['fill'] = (inputs, outputs, attrs, shapes) => {
+    sum.fill(inputs, [outputs[0]], attrs, shapes);
+    if (!attrs.withGrad) return;
+    const dy = Float32Array.of(unitScale(attrs.divisor as number));
+    grad.fill([dy, ...inputs], outputs.slice(1), {}, [[], ...shapes]);
+  };
+  return {
+    inputNames: ['pred', 'target', 'beta'],
+    outputShapes: ([shape], attrs) => (attrs.withGrad ? [[], shape, shape] : [[], [0], [0]]),
+    fill: (inputs, outputs, attrs, shapes) => {
+      const [p, t, b] = inputs as Float32Array[];
+      const [out, dPred, dTarget] = outputs as Float32Array[];
+      const lanes = simd === null ? null : laneBetas(b);
+      const clamped = lanes !== null && lanes.every((beta) => beta >= CLAMPED_MIN_BETA && beta <= 1);
+      if (!attrs.withGrad || simd === null || !clamped || !viewsInMemory(simd.memory, [p, t, dPred, dTarget])) {
+        twoPasses(inputs, outputs, attrs, shapes);
+        return;
+      }
+      const dy = unitScale(attrs.divisor as number);
+      const blocks = p.length >> 4;
+      const run = lanes.every((beta) => exactQuotient(dy, beta)) ? simd.sumGradPow2 : simd.sumGrad;
+      let s = run(p.byteOffset, t.byteOffset, dPred.byteOffset, dTarget.byteOffset, blocks, ...lanes, dy);
+      for (let i = blocks << 4; i < p.length; i++) {
+        const beta = b[i % b.length];
+        s += lossAt(Math.abs(p[i] - t[i]), beta);
+        const v = dy * slopeAt(p[i] - t[i], beta);
+        dPred[i] = v;
+        dTarget[i] = -v;
+      }
+      out[0] = s / (attrs.divisor as number);
+    },
+  };
+}
