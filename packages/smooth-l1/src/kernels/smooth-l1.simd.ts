@@ -158,33 +158,7 @@ function sumFunction(): WasmFunction {
 // times PyTorch's float32 loss exactly. Only for 2^-62 ≤ β ≤ 1 (the caller
 // checks): then |c · (d − c/2)| ≤ |d| + 1 cannot overflow where d does not,
 // and an outside term, at least β²/2, stays a normal float32.
-function sumClampedFunction(): WasmFunction {
-  const [p, t, blocks, b0, offset, limit, beta, negBeta, half, d, c, partial, accLow, accHigh] = [0, 1, 2, 3, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
-  const setup = [
-    ...blockLimitOf(blocks, limit),
-    ...lanes(b0), ...put(beta),
-    ...get(beta), ...simd(OP.f32x4Neg), ...put(negBeta),
-    ...f32x4Splat(0.5), ...put(half),
-  ];
-  // β · loss of group k, left on the stack.
-  const scaledLossOf = (k: number): number[] => [
-    ...loadGroup(p, offset, k), ...loadGroup(t, offset, k), ...simd(OP.f32x4Sub), ...put(d),
-    ...get(d), ...get(negBeta), ...simd(OP.f32x4Pmax), ...get(beta), ...simd(OP.f32x4Pmin), ...put(c),
-    ...get(d), ...get(c), ...get(half), ...simd(OP.f32x4Mul), ...simd(OP.f32x4Sub), ...get(c), ...simd(OP.f32x4Mul),
-  ];
-  const body = [
-    ...blockSum(scaledLossOf, partial), ...accumulateLanes(partial, accLow, accHigh),
-  ];
-  const total = laneSumsOverBeta(accLow, accHigh, beta);
-  return {
-    name: 'sumClamped',
-    params: [T_I32, T_I32, T_I32, T_F32, T_F32, T_F32, T_F32],
-    results: [T_F64],
-    locals: [T_I32, T_I32, ...Array<typeof T_V128>(8).fill(T_V128)],
-    code: [...setup, ...forEachBlock(offset, limit, body), ...total],
-  };
-}
-
+//
 // sumGrad and sumGradPow2: params p 0, t 1, dPred 2, dTarget 3, blocks 4,
 // b0..b3 5-8, dy 9 (f32); locals offset 10, limit 11 (i32), beta 12,
 // negBeta 13, half 14, k 15, d 16, c 17, g 18, partial 19, accLow 20,
@@ -196,33 +170,46 @@ function sumClampedFunction(): WasmFunction {
 // bounds on β as sumClamped. sumGradPow2, for power-of-two betas with dy / β
 // exact (the caller checks), multiplies c by dy / β: the same float32 values
 // as (c / β) · dy, since c / β is exact there.
-function sumGradFunction(pow2: boolean): WasmFunction {
-  const [p, t, dPred, dTarget, blocks, b0, dy] = [0, 1, 2, 3, 4, 5, 9];
-  const [offset, limit, beta, negBeta, half, k, d, c, g, partial, accLow, accHigh] = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21];
+function clampedSumFunction(name: 'sumClamped' | 'sumGrad' | 'sumGradPow2'): WasmFunction {
+  const withGrad = name !== 'sumClamped';
+  const pow2 = name === 'sumGradPow2';
+  const [p, t, dPred, dTarget] = [0, 1, 2, 3];
+  const blocks = withGrad ? 4 : 2;
+  const [b0, dy] = [blocks + 1, blocks + 5];
+  // Locals after the params, in this order (k and g only with the gradients).
+  const names = ['offset', 'limit', 'beta', 'negBeta', 'half', ...(withGrad ? ['k'] : []), 'd', 'c', ...(withGrad ? ['g'] : []), 'partial', 'accLow', 'accHigh'];
+  const first = withGrad ? 10 : 7;
+  const at = (local: string): number => first + names.indexOf(local);
+  const [offset, limit, beta, negBeta, half, k, d, c, g, partial, accLow, accHigh] =
+    ['offset', 'limit', 'beta', 'negBeta', 'half', 'k', 'd', 'c', 'g', 'partial', 'accLow', 'accHigh'].map(at);
   const setup = [
     ...blockLimitOf(blocks, limit),
     ...lanes(b0), ...put(beta),
     ...get(beta), ...simd(OP.f32x4Neg), ...put(negBeta),
     ...f32x4Splat(0.5), ...put(half),
     // k = dy / β (pow2) or dy
-    ...get(dy), ...simd(OP.f32x4Splat), ...(pow2 ? [...get(beta), ...simd(OP.f32x4Div)] : []), ...put(k),
+    ...(withGrad ? [...get(dy), ...simd(OP.f32x4Splat), ...(pow2 ? [...get(beta), ...simd(OP.f32x4Div)] : []), ...put(k)] : []),
   ];
   const storeAtGroup = (base: number, q: number, value: number[]): number[] => [...get(base), ...get(offset), WASM_OP.i32Add, ...value, ...v128Store(16 * q)];
-  // Stores group q's gradients, then leaves β · its loss on the stack.
+  // With the gradients, stores group q's; then leaves β · its loss on the stack.
   const termOf = (q: number): number[] => [
     ...loadGroup(p, offset, q), ...loadGroup(t, offset, q), ...simd(OP.f32x4Sub), ...put(d),
     ...get(d), ...get(negBeta), ...simd(OP.f32x4Pmax), ...get(beta), ...simd(OP.f32x4Pmin), ...put(c),
-    ...get(c), ...(pow2 ? [] : [...get(beta), ...simd(OP.f32x4Div)]), ...get(k), ...simd(OP.f32x4Mul), ...put(g),
-    ...storeAtGroup(dPred, q, get(g)),
-    ...storeAtGroup(dTarget, q, [...get(g), ...simd(OP.f32x4Neg)]),
+    ...(withGrad
+      ? [
+          ...get(c), ...(pow2 ? [] : [...get(beta), ...simd(OP.f32x4Div)]), ...get(k), ...simd(OP.f32x4Mul), ...put(g),
+          ...storeAtGroup(dPred, q, get(g)),
+          ...storeAtGroup(dTarget, q, [...get(g), ...simd(OP.f32x4Neg)]),
+        ]
+      : []),
     ...get(d), ...get(c), ...get(half), ...simd(OP.f32x4Mul), ...simd(OP.f32x4Sub), ...get(c), ...simd(OP.f32x4Mul),
   ];
   const body = [...blockSum(termOf, partial), ...accumulateLanes(partial, accLow, accHigh)];
   return {
-    name: pow2 ? 'sumGradPow2' : 'sumGrad',
-    params: [T_I32, T_I32, T_I32, T_I32, T_I32, T_F32, T_F32, T_F32, T_F32, T_F32],
+    name,
+    params: withGrad ? [T_I32, T_I32, T_I32, T_I32, T_I32, T_F32, T_F32, T_F32, T_F32, T_F32] : [T_I32, T_I32, T_I32, T_F32, T_F32, T_F32, T_F32],
     results: [T_F64],
-    locals: [T_I32, T_I32, ...Array<typeof T_V128>(10).fill(T_V128)],
+    locals: [T_I32, T_I32, ...Array<typeof T_V128>(names.length - 2).fill(T_V128)],
     code: [...setup, ...forEachBlock(offset, limit, body), ...laneSumsOverBeta(accLow, accHigh, beta)],
   };
 }
@@ -337,7 +324,7 @@ function scaleFunction(): WasmFunction {
 
 /** The module's bytes. */
 export function smoothL1SimdModule(): Uint8Array<ArrayBuffer> {
-  return wasmModuleBytes([sumFunction(), sumClampedFunction(), sumGradFunction(false), sumGradFunction(true), gradFunction(false), gradFunction(true), absSumsFunction(), devSquaresFunction(), scaleFunction()]);
+  return wasmModuleBytes([sumFunction(), clampedSumFunction('sumClamped'), clampedSumFunction('sumGrad'), clampedSumFunction('sumGradPow2'), gradFunction(false), gradFunction(true), absSumsFunction(), devSquaresFunction(), scaleFunction()]);
 }
 
 function bindSmoothL1(exports: WebAssembly.Exports, memory: WebAssembly.Memory): SmoothL1Simd {
