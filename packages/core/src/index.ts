@@ -38,6 +38,7 @@ export {
   f32x4Splat,
   loopUntil,
   forRange,
+  f64x2LaneSum,
   viewsInMemory,
   wasmModuleBytes,
   wasmBackendMemory,

@@ -8,6 +8,8 @@ import {
   bindToWasmMemory,
   instantiateOnBackendMemory,
   loopUntil,
+  forRange,
+  f64x2LaneSum,
   simd,
   sleb128,
   uleb128,
@@ -126,6 +128,32 @@ describe(`wasm-simd builder (${tf.getBackend()})`, () => {
     const module = new WebAssembly.Module(bytes);
     expect(WebAssembly.Module.exports(module).map((e) => e.name)).toEqual(['sum', 'axpy']);
     expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
+  });
+
+  it('forRange runs its body for from, from + step, ... below limit; f64x2LaneSum adds lane 0 and lane 1', () => {
+    // count(from, limit, step) -> i32: passes of the loop; lanes(a, b) -> f64: a + b through one f64x2
+    const count: WasmFunction = {
+      name: 'count',
+      params: [I32, I32, I32],
+      results: [I32],
+      locals: [I32, I32],
+      code: [...forRange(3, get(0), get(1), get(2), wasm.addTo(4, 1)), ...get(4)],
+    };
+    const lanes: WasmFunction = {
+      name: 'lanes',
+      params: [F64, F64],
+      results: [F64],
+      locals: [V128],
+      code: [...get(0), ...simd(SIMD_OP.f64x2Splat), ...get(1), ...simd(SIMD_OP.f64x2ReplaceLane, 1), ...set(2), ...f64x2LaneSum(2)],
+    };
+    const ex = new WebAssembly.Instance(new WebAssembly.Module(wasmModuleBytes([count, lanes])), { env: { memory: new WebAssembly.Memory({ initial: 0 }) } }).exports as unknown as {
+      count(from: number, limit: number, step: number): number;
+      lanes(a: number, b: number): number;
+    };
+    expect([ex.count(0, 10, 1), ex.count(0, 10, 4), ex.count(5, 5, 1), ex.count(7, 3, 1), ex.count(2, 17, 5)]).toEqual([10, 3, 0, 0, 3]);
+    expect(ex.lanes(1.5, -0.25)).toBe(1.25);
+    expect(ex.lanes(2 ** 53, 1)).toBe(2 ** 53);
+    expect(ex.lanes(-3, 3)).toBe(0);
   });
 
   it('binds once per memory and module; null for no memory, a shared memory or a module that does not compile', () => {

@@ -1,4 +1,4 @@
-import { SIMD_OP, UPPER_HALF_DOWN, WASM_OP, WASM_TYPE, bindToWasmMemory, forRange, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
+import { SIMD_OP, UPPER_HALF_DOWN, WASM_OP, WASM_TYPE, bindToWasmMemory, f64x2LaneSum, forRange, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
 import type { WasmFunction } from '@tfjs-losses/core';
 import { EPS_SQ } from '../internal/eps';
 
@@ -39,7 +39,7 @@ function productInto(acc: number, u: number[], v: number[], high: boolean): numb
 /** The two lanes of a float64 accumulator pair, added: leaves one f64. */
 const lanesSum = (lo: number, hi: number): number[] => [
   ...get(lo), ...get(hi), ...simd(OP.f64x2Add), ...set(lo),
-  ...get(lo), ...simd(OP.f64x2ExtractLane, 0), ...get(lo), ...simd(OP.f64x2ExtractLane, 1), WASM_OP.f64Add,
+  ...f64x2LaneSum(lo),
 ];
 
 /** r = ss > EPS_SQ ? 1 / sqrt(ss) : 1e12, from the f64 local ss; leaves r. */

@@ -220,6 +220,11 @@ export function loopUntil(exit: number[], body: number[]): number[] {
   return [WASM_OP.block, 0x40, WASM_OP.loop, 0x40, ...exit, WASM_OP.brIf, 1, ...body, WASM_OP.br, 0, WASM_OP.end, WASM_OP.end];
 }
 
+/** Lane 0 plus lane 1 of the f64x2 in v128 local `v`: leaves one f64. */
+export function f64x2LaneSum(v: number): number[] {
+  return [...wasm.get(v), ...simd(SIMD_OP.f64x2ExtractLane, 0), ...wasm.get(v), ...simd(SIMD_OP.f64x2ExtractLane, 1), WASM_OP.f64Add];
+}
+
 /** `for (v = from; v < limit; v += step) body`, with an unsigned i32 compare. */
 export function forRange(v: number, from: number[], limit: number[], step: number[], body: number[]): number[] {
   return [

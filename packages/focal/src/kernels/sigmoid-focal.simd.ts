@@ -1,4 +1,4 @@
-import { SIMD_OP, UPPER_HALF_DOWN, V128ConstantPool, WASM_OP, WASM_TYPE, bindToWasmMemory, f64x2Exp, f64x2Log1p, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
+import { SIMD_OP, UPPER_HALF_DOWN, V128ConstantPool, WASM_OP, WASM_TYPE, bindToWasmMemory, f64x2LaneSum, f64x2Exp, f64x2Log1p, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
 import type { WasmFunction } from '@tfjs-losses/core';
 
 /*
@@ -120,7 +120,7 @@ function focalFunction(withGrad: boolean): WasmFunction {
     ...pool.init(),
     ...loopUntil([...get(offset), ...get(limit), WASM_OP.i32GeU], body),
     // NaN when some target was bad
-    ...wasm.f64(Number.NaN), ...get(acc), ...simd(OP.f64x2ExtractLane, 0), ...get(acc), ...simd(OP.f64x2ExtractLane, 1), WASM_OP.f64Add,
+    ...wasm.f64(Number.NaN), ...f64x2LaneSum(acc),
     ...get(bad), ...simd(OP.v128AnyTrue), WASM_OP.select,
   ];
   const vectorCount = next - limit - 1;

@@ -1,4 +1,4 @@
-import { SIMD_OP, UPPER_HALF_DOWN, V128ConstantPool, f64x2Exp, f64x2Log1p, WASM_OP, WASM_TYPE, bindToWasmMemory, f32x4Splat, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
+import { SIMD_OP, UPPER_HALF_DOWN, V128ConstantPool, f64x2Exp, f64x2Log1p, WASM_OP, WASM_TYPE, bindToWasmMemory, f64x2LaneSum, f32x4Splat, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
 import type { ExpLocals as F64x2ExpLocals, Log1pLocals, V128Constants, WasmFunction, WasmValueType } from '@tfjs-losses/core';
 
 /*
@@ -365,7 +365,7 @@ function batchFunction(store: boolean): WasmFunction {
       ],
     )),
     ...get(accLow), ...get(accHigh), ...simd(OP.f64x2Add), ...put(accLow),
-    ...get(accLow), ...simd(OP.f64x2ExtractLane, 0), ...get(accLow), ...simd(OP.f64x2ExtractLane, 1), WASM_OP.f64Add, ...put(so),
+    ...f64x2LaneSum(accLow), ...put(so),
   ];
 
   // The focal terms in float64 for two rows at once (lanes 0 and 1; the arithmetic of focalRowTerms in
@@ -492,7 +492,7 @@ function batchFunction(store: boolean): WasmFunction {
       ...(store ? [...gradTerms, ...rowOut(0), ...rowOut(1)] : []),
       ...wasm.addTo(n, 2),
     ]),
-    ...get(totalV), ...simd(OP.f64x2ExtractLane, 0), ...get(totalV), ...simd(OP.f64x2ExtractLane, 1), WASM_OP.f64Add,
+    ...f64x2LaneSum(totalV),
   ];
   return {
     name: store ? 'sumGrad' : 'sum',

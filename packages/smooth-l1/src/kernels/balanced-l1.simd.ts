@@ -1,4 +1,4 @@
-import { SIMD_OP, UPPER_HALF_DOWN, V128ConstantPool, WASM_OP, WASM_TYPE, bindToWasmMemory, f64x2Log1p, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
+import { SIMD_OP, UPPER_HALF_DOWN, V128ConstantPool, WASM_OP, WASM_TYPE, bindToWasmMemory, f64x2LaneSum, f64x2Log1p, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
 import type { WasmFunction } from '@tfjs-losses/core';
 
 /*
@@ -101,7 +101,7 @@ function balancedFunction(withSlope: boolean): WasmFunction {
     ...wasm.addTo(offset, 16),
   ];
   const vectorCount = next - offset - 2;
-  const total = [...get(acc), ...simd(OP.f64x2ExtractLane, 0), ...get(acc), ...simd(OP.f64x2ExtractLane, 1), WASM_OP.f64Add];
+  const total = f64x2LaneSum(acc);
   return {
     name: withSlope ? 'sumSlope' : 'sum',
     params: [...Array<typeof I32>(withSlope ? 4 : 3).fill(I32), ...Array<typeof F64>(6).fill(F64)],

@@ -1,4 +1,4 @@
-import { SIMD_OP, UPPER_HALF_DOWN, WASM_OP, WASM_TYPE, bindToWasmMemory, f32x4Splat, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
+import { SIMD_OP, UPPER_HALF_DOWN, WASM_OP, WASM_TYPE, bindToWasmMemory, f64x2LaneSum, f32x4Splat, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
 import type { WasmFunction } from '@tfjs-losses/core';
 
 /*
@@ -110,7 +110,7 @@ const laneSumsOverBeta = (accLow: number, accHigh: number, beta: number): number
   ...get(accLow), ...get(beta), ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Div),
   ...get(accHigh), ...get(beta), ...get(beta), ...UPPER_HALF_DOWN, ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Div),
   ...simd(OP.f64x2Add), ...put(accLow),
-  ...get(accLow), ...simd(OP.f64x2ExtractLane, 0), ...get(accLow), ...simd(OP.f64x2ExtractLane, 1), WASM_OP.f64Add,
+  ...f64x2LaneSum(accLow),
 ];
 
 // sum: params p 0, t 1, blocks 2, b0..b3 3-6; locals offset 7, limit 8 (i32),
@@ -137,7 +137,7 @@ function sumFunction(): WasmFunction {
   ];
   const total = [
     ...get(accLow), ...get(accHigh), ...simd(OP.f64x2Add), ...put(accLow),
-    ...get(accLow), ...simd(OP.f64x2ExtractLane, 0), ...get(accLow), ...simd(OP.f64x2ExtractLane, 1), WASM_OP.f64Add,
+    ...f64x2LaneSum(accLow),
   ];
   return {
     name: 'sum',
