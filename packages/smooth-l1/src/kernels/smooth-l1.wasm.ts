@@ -31,6 +31,24 @@ function exactQuotient(dy: number, beta: number): boolean {
 /** The smallest beta of sumClamped (its outside terms, at least β²/2, stay normal floats). */
 const CLAMPED_MIN_BETA = 2 ** -62;
 
+/** Whether every lane beta is in [2^-62, 1], the range of the clamped loops (sumClamped, sumGrad). */
+const clampedRange = (lanes: number[]): boolean => lanes.every((beta) => beta >= CLAMPED_MIN_BETA && beta <= 1);
+
+/** `s` plus the loss of elements [from, n), added in order in JavaScript (what the 16-element SIMD blocks leave). */
+function addTail(s: number, p: Float32Array, t: Float32Array, b: Float32Array, from: number): number {
+  for (let i = from; i < p.length; i++) s += lossAt(Math.abs(p[i] - t[i]), b[i % b.length]);
+  return s;
+}
+
+/** dPred = dy · slope and dTarget = −dPred over elements [from, n) in JavaScript. */
+function gradTail(p: Float32Array, t: Float32Array, b: Float32Array, dy: number, dPred: Float32Array, dTarget: Float32Array, from: number): void {
+  for (let i = from; i < p.length; i++) {
+    const v = dy * slopeAt(p[i] - t[i], b[i % b.length]);
+    dPred[i] = v;
+    dTarget[i] = -v;
+  }
+}
+
 /** Sum kernel: inputs pred, target, beta; attr divisor. */
 export function smoothL1SumWasm(simd: SmoothL1Simd | null): FillKernelSpec {
   if (simd === null) return smoothL1Sum;
@@ -44,9 +62,8 @@ export function smoothL1SumWasm(simd: SmoothL1Simd | null): FillKernelSpec {
         return;
       }
       const blocks = p.length >> 4;
-      const run = lanes.every((beta) => beta >= CLAMPED_MIN_BETA && beta <= 1) ? simd.sumClamped : simd.sum;
-      let s = run(p.byteOffset, t.byteOffset, blocks, ...lanes);
-      for (let i = blocks << 4; i < p.length; i++) s += lossAt(Math.abs(p[i] - t[i]), b[i % b.length]);
+      const run = clampedRange(lanes) ? simd.sumClamped : simd.sum;
+      const s = addTail(run(p.byteOffset, t.byteOffset, blocks, ...lanes), p, t, b, blocks << 4);
       outputs[0][0] = s / (attrs.divisor as number);
     },
   };
@@ -68,11 +85,7 @@ export function smoothL1GradWasm(simd: SmoothL1Simd | null): FillKernelSpec {
       const blocks = p.length >> 4;
       const run = lanes.every((b) => exactQuotient(dy[0], b)) ? simd.gradPow2 : simd.grad;
       run(p.byteOffset, t.byteOffset, dPred.byteOffset, dTarget.byteOffset, blocks, ...lanes, dy[0]);
-      for (let i = blocks << 4; i < p.length; i++) {
-        const v = dy[0] * slopeAt(p[i] - t[i], b[i % b.length]);
-        dPred[i] = v;
-        dTarget[i] = -v;
-      }
+      gradTail(p, t, b, dy[0], dPred, dTarget, blocks << 4);
     },
   };
 }
@@ -105,22 +118,15 @@ export function smoothL1CarriedSum(simd: SmoothL1Simd | null): FillKernelSpec {
       const [p, t, b] = inputs as Float32Array[];
       const [out, dPred, dTarget] = outputs as Float32Array[];
       const lanes = simd === null ? null : laneBetas(b);
-      const clamped = lanes !== null && lanes.every((beta) => beta >= CLAMPED_MIN_BETA && beta <= 1);
-      if (!attrs.withGrad || simd === null || !clamped || !viewsInMemory(simd.memory, [p, t, dPred, dTarget])) {
+      if (!attrs.withGrad || simd === null || lanes === null || !clampedRange(lanes) || !viewsInMemory(simd.memory, [p, t, dPred, dTarget])) {
         twoPasses(inputs, outputs, attrs, shapes);
         return;
       }
       const dy = unitScale(attrs.divisor as number);
       const blocks = p.length >> 4;
       const run = lanes.every((beta) => exactQuotient(dy, beta)) ? simd.sumGradPow2 : simd.sumGrad;
-      let s = run(p.byteOffset, t.byteOffset, dPred.byteOffset, dTarget.byteOffset, blocks, ...lanes, dy);
-      for (let i = blocks << 4; i < p.length; i++) {
-        const beta = b[i % b.length];
-        s += lossAt(Math.abs(p[i] - t[i]), beta);
-        const v = dy * slopeAt(p[i] - t[i], beta);
-        dPred[i] = v;
-        dTarget[i] = -v;
-      }
+      const s = addTail(run(p.byteOffset, t.byteOffset, dPred.byteOffset, dTarget.byteOffset, blocks, ...lanes, dy), p, t, b, blocks << 4);
+      gradTail(p, t, b, dy, dPred, dTarget, blocks << 4);
       out[0] = s / (attrs.divisor as number);
     },
   };
