@@ -39,6 +39,8 @@ export {
   loopUntil,
   forRange,
   f64x2LaneSum,
+  groupLoop,
+  groupsEnd,
   viewsInMemory,
   wasmModuleBytes,
   wasmBackendMemory,

@@ -10,6 +10,8 @@ import {
   loopUntil,
   forRange,
   f64x2LaneSum,
+  groupLoop,
+  groupsEnd,
   simd,
   sleb128,
   uleb128,
@@ -130,7 +132,7 @@ describe(`wasm-simd builder (${tf.getBackend()})`, () => {
     expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
   });
 
-  it('forRange runs its body for from, from + step, ... below limit; f64x2LaneSum adds lane 0 and lane 1', () => {
+  it('forRange runs its body for from, from + step, ... below limit; groupLoop once per group to groupsEnd; f64x2LaneSum adds lane 0 and lane 1', () => {
     // count(from, limit, step) -> i32: passes of the loop; lanes(a, b) -> f64: a + b through one f64x2
     const count: WasmFunction = {
       name: 'count',
@@ -146,14 +148,28 @@ describe(`wasm-simd builder (${tf.getBackend()})`, () => {
       locals: [V128],
       code: [...get(0), ...simd(SIMD_OP.f64x2Splat), ...get(1), ...simd(SIMD_OP.f64x2ReplaceLane, 1), ...set(2), ...f64x2LaneSum(2)],
     };
-    const ex = new WebAssembly.Instance(new WebAssembly.Module(wasmModuleBytes([count, lanes])), { env: { memory: new WebAssembly.Memory({ initial: 0 }) } }).exports as unknown as {
+    // groups(p, n4) -> i32: passes of a group loop from p over n4 groups of four floats, times 1000, plus the pointer's advance
+    const groups: WasmFunction = {
+      name: 'groups',
+      params: [I32, I32],
+      results: [I32],
+      locals: [I32, I32, I32],
+      code: [
+        ...get(0), ...set(3), ...groupsEnd(0, 1, 2),
+        ...groupLoop([3], 2, wasm.addTo(4, 1000)),
+        ...get(4), ...get(3), ...get(0), WASM_OP.i32Sub, WASM_OP.i32Add,
+      ],
+    };
+    const ex = new WebAssembly.Instance(new WebAssembly.Module(wasmModuleBytes([count, lanes, groups])), { env: { memory: new WebAssembly.Memory({ initial: 0 }) } }).exports as unknown as {
       count(from: number, limit: number, step: number): number;
       lanes(a: number, b: number): number;
+      groups(p: number, n4: number): number;
     };
     expect([ex.count(0, 10, 1), ex.count(0, 10, 4), ex.count(5, 5, 1), ex.count(7, 3, 1), ex.count(2, 17, 5)]).toEqual([10, 3, 0, 0, 3]);
     expect(ex.lanes(1.5, -0.25)).toBe(1.25);
     expect(ex.lanes(2 ** 53, 1)).toBe(2 ** 53);
     expect(ex.lanes(-3, 3)).toBe(0);
+    expect([ex.groups(64, 0), ex.groups(64, 1), ex.groups(8, 5)]).toEqual([0, 1016, 5080]);
   });
 
   it('binds once per memory and module; null for no memory, a shared memory or a module that does not compile', () => {

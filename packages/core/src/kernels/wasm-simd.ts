@@ -220,6 +220,20 @@ export function loopUntil(exit: number[], body: number[]): number[] {
   return [WASM_OP.block, 0x40, WASM_OP.loop, 0x40, ...exit, WASM_OP.brIf, 1, ...body, WASM_OP.br, 0, WASM_OP.end, WASM_OP.end];
 }
 
+/** Sets local `end` to local `p` + 16 · local `n4`: the byte past n4 groups of four floats from p. */
+export function groupsEnd(p: number, n4: number, end: number): number[] {
+  return [...wasm.get(p), ...wasm.get(n4), ...wasm.i32(4), WASM_OP.i32Shl, WASM_OP.i32Add, ...wasm.set(end)];
+}
+
+/**
+ * A loop over groups of four floats: `step`, then every pointer local in
+ * `ptrs` advances 16 bytes, until ptrs[0] reaches the local `end` (checked
+ * before each pass).
+ */
+export function groupLoop(ptrs: number[], end: number, step: number[]): number[] {
+  return loopUntil([...wasm.get(ptrs[0]), ...wasm.get(end), WASM_OP.i32GeU], [...step, ...ptrs.flatMap((q) => wasm.addTo(q, 16))]);
+}
+
 /** Lane 0 plus lane 1 of the f64x2 in v128 local `v`: leaves one f64. */
 export function f64x2LaneSum(v: number): number[] {
   return [...wasm.get(v), ...simd(SIMD_OP.f64x2ExtractLane, 0), ...wasm.get(v), ...simd(SIMD_OP.f64x2ExtractLane, 1), WASM_OP.f64Add];

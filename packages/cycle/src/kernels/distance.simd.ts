@@ -1,4 +1,4 @@
-import { SIMD_OP, UPPER_HALF_DOWN, WASM_OP, WASM_TYPE, bindToWasmMemory, f32x4Splat, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
+import { SIMD_OP, UPPER_HALF_DOWN, WASM_OP, WASM_TYPE, bindToWasmMemory, groupLoop, groupsEnd, f32x4Splat, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
 import type { WasmFunction } from '@tfjs-losses/core';
 
 /*
@@ -32,17 +32,6 @@ const { get, set, tee } = wasm;
 const OP = SIMD_OP;
 const load = (ptr: number): number[] => [...get(ptr), ...v128Load()];
 
-/** Loop over the groups: step, then every pointer in `ptrs` advances 16 bytes, until ptrs[0] reaches `end`. */
-function groupLoop(ptrs: number[], end: number, step: number[]): number[] {
-  const exit = [...get(ptrs[0]), ...get(end), WASM_OP.i32GeU];
-  return loopUntil(exit, [...step, ...ptrs.flatMap((p) => wasm.addTo(p, 16))]);
-}
-
-/** end = p + n4 * 16 */
-function endPointer(p: number, n4: number, end: number): number[] {
-  return [...get(p), ...get(n4), ...wasm.i32(4), WASM_OP.i32Shl, WASM_OP.i32Add, ...set(end)];
-}
-
 // sum_<kind>(pa i32 0, pb i32 1, n4 i32 2, beta f32 3) -> f64
 // locals: end i32 4, acc0 v128 5, acc1 v128 6, t v128 7, ad v128 8
 function sumFunction(kind: DistanceKind): WasmFunction {
@@ -68,7 +57,7 @@ function sumFunction(kind: DistanceKind): WasmFunction {
     ...get(acc1), ...get(t), ...get(t), ...UPPER_HALF_DOWN, ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...set(acc1),
   ];
   const code = [
-    ...endPointer(pa, n4, end),
+    ...groupsEnd(pa, n4, end),
     ...groupLoop([pa, pb], end, step),
     ...get(acc0), ...get(acc1), ...simd(OP.f64x2Add), ...tee(acc0),
     ...simd(OP.f64x2ExtractLane, 0), ...get(acc0), ...simd(OP.f64x2ExtractLane, 1), WASM_OP.f64Add,
@@ -106,7 +95,7 @@ function gradFunction(kind: DistanceKind): WasmFunction {
     ...get(pda), ...get(g), ...v128Store(),
     ...get(pdb), ...get(g), ...simd(OP.f32x4Neg), ...v128Store(),
   ];
-  const code = [...setup, ...endPointer(pa, n4, end), ...groupLoop([pa, pb, pda, pdb], end, step)];
+  const code = [...setup, ...groupsEnd(pa, n4, end), ...groupLoop([pa, pb, pda, pdb], end, step)];
   return { name: `grad_${kind}`, params: [I32, I32, I32, I32, I32, F32, F32], results: [], locals: [I32, V128, V128, V128, V128, V128, V128], code };
 }
 

@@ -1,4 +1,4 @@
-import { SIMD_OP, UPPER_HALF_DOWN, WASM_OP, WASM_TYPE, bindToWasmMemory, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
+import { SIMD_OP, UPPER_HALF_DOWN, WASM_OP, WASM_TYPE, bindToWasmMemory, groupLoop, groupsEnd, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
 import type { WasmFunction } from '@tfjs-losses/core';
 
 /*
@@ -22,16 +22,6 @@ const { i32: I32, f32: F32, f64: F64, v128: V128 } = WASM_TYPE;
 const { get, set, tee } = wasm;
 const OP = SIMD_OP;
 
-/** end = p + n4 * 16 */
-function endPointer(p: number, n4: number, end: number): number[] {
-  return [...get(p), ...get(n4), ...wasm.i32(4), WASM_OP.i32Shl, WASM_OP.i32Add, ...set(end)];
-}
-
-/** Loop: step, then every pointer in `ptrs` advances 16 bytes, until ptrs[0] reaches `end`. */
-function groupLoop(ptrs: number[], end: number, step: number[]): number[] {
-  return loopUntil([...get(ptrs[0]), ...get(end), WASM_OP.i32GeU], [...step, ...ptrs.flatMap((q) => wasm.addTo(q, 16))]);
-}
-
 // sumsq(p i32 0, n4 i32 1) -> f64; locals: end i32 2, acc0 v128 3, acc1 v128 4, t v128 5, h v128 6
 function sumSquaresFunction(): WasmFunction {
   const [p, n4, end, acc0, acc1, t, h] = [0, 1, 2, 3, 4, 5, 6];
@@ -42,7 +32,7 @@ function sumSquaresFunction(): WasmFunction {
     ...squareInto(acc1, [...get(t), ...get(t), ...UPPER_HALF_DOWN]),
   ];
   const code = [
-    ...endPointer(p, n4, end),
+    ...groupsEnd(p, n4, end),
     ...groupLoop([p], end, step),
     ...get(acc0), ...get(acc1), ...simd(OP.f64x2Add), ...tee(acc0),
     ...simd(OP.f64x2ExtractLane, 0), ...get(acc0), ...simd(OP.f64x2ExtractLane, 1), WASM_OP.f64Add,
@@ -54,7 +44,7 @@ function sumSquaresFunction(): WasmFunction {
 function scaleFunction(): WasmFunction {
   const [p, q, n4, c, end, cv] = [0, 1, 2, 3, 4, 5];
   const step = [...get(q), ...get(p), ...v128Load(), ...get(cv), ...simd(OP.f32x4Mul), ...v128Store()];
-  const code = [...get(c), ...simd(OP.f32x4Splat), ...set(cv), ...endPointer(p, n4, end), ...groupLoop([p, q], end, step)];
+  const code = [...get(c), ...simd(OP.f32x4Splat), ...set(cv), ...groupsEnd(p, n4, end), ...groupLoop([p, q], end, step)];
   return { name: 'scale', params: [I32, I32, I32, F32], results: [], locals: [I32, V128], code };
 }
 
