@@ -26,6 +26,8 @@ export {
   WASM_OP,
   SIMD_OP,
   UPPER_HALF_DOWN,
+  upperHalf,
+  LOW_HALVES_JOINED,
   uleb128,
   sleb128,
   f32Bytes,

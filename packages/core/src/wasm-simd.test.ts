@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   SIMD_OP,
   UPPER_HALF_DOWN,
+  upperHalf,
+  LOW_HALVES_JOINED,
   WASM_OP,
   WASM_TYPE,
   bindToWasmMemory,
@@ -132,7 +134,7 @@ describe(`wasm-simd builder (${tf.getBackend()})`, () => {
     expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
   });
 
-  it('forRange runs its body for from, from + step, ... below limit; groupLoop once per group to groupsEnd; f64x2LaneSum adds lane 0 and lane 1', () => {
+  it('forRange runs its body for from, from + step, ... below limit; groupLoop once per group to groupsEnd; f64x2LaneSum adds lane 0 and lane 1; upperHalf and LOW_HALVES_JOINED move halves', () => {
     // count(from, limit, step) -> i32: passes of the loop; lanes(a, b) -> f64: a + b through one f64x2
     const count: WasmFunction = {
       name: 'count',
@@ -160,16 +162,31 @@ describe(`wasm-simd builder (${tf.getBackend()})`, () => {
         ...get(4), ...get(3), ...get(0), WASM_OP.i32Sub, WASM_OP.i32Add,
       ],
     };
-    const ex = new WebAssembly.Instance(new WebAssembly.Module(wasmModuleBytes([count, lanes, groups])), { env: { memory: new WebAssembly.Memory({ initial: 0 }) } }).exports as unknown as {
+    // halves(a, b, c, d) -> the lanes of LOW_HALVES_JOINED(upperHalf(v), v) for v = (a, b, c, d): (c, d, a, b)
+    const halves: WasmFunction = {
+      name: 'halves',
+      params: [F32, F32, F32, F32],
+      results: [F32, F32, F32, F32],
+      locals: [V128, V128],
+      code: [
+        ...get(0), ...simd(SIMD_OP.f32x4Splat), ...get(1), ...simd(SIMD_OP.f32x4ReplaceLane, 1),
+        ...get(2), ...simd(SIMD_OP.f32x4ReplaceLane, 2), ...get(3), ...simd(SIMD_OP.f32x4ReplaceLane, 3), ...set(4),
+        ...upperHalf(4), ...get(4), ...LOW_HALVES_JOINED, ...set(5),
+        ...[0, 1, 2, 3].flatMap((lane) => [...get(5), ...simd(SIMD_OP.f32x4ExtractLane, lane)]),
+      ],
+    };
+    const ex = new WebAssembly.Instance(new WebAssembly.Module(wasmModuleBytes([count, lanes, groups, halves])), { env: { memory: new WebAssembly.Memory({ initial: 0 }) } }).exports as unknown as {
       count(from: number, limit: number, step: number): number;
       lanes(a: number, b: number): number;
       groups(p: number, n4: number): number;
+      halves(a: number, b: number, c: number, d: number): number[];
     };
     expect([ex.count(0, 10, 1), ex.count(0, 10, 4), ex.count(5, 5, 1), ex.count(7, 3, 1), ex.count(2, 17, 5)]).toEqual([10, 3, 0, 0, 3]);
     expect(ex.lanes(1.5, -0.25)).toBe(1.25);
     expect(ex.lanes(2 ** 53, 1)).toBe(2 ** 53);
     expect(ex.lanes(-3, 3)).toBe(0);
     expect([ex.groups(64, 0), ex.groups(64, 1), ex.groups(8, 5)]).toEqual([0, 1016, 5080]);
+    expect(ex.halves(1, 2, 3, 4)).toEqual([3, 4, 1, 2]);
   });
 
   it('binds once per memory and module; null for no memory, a shared memory or a module that does not compile', () => {

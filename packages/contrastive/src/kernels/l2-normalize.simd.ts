@@ -1,4 +1,4 @@
-import { SIMD_OP, UPPER_HALF_DOWN, WASM_OP, WASM_TYPE, bindToWasmMemory, f64x2LaneSum, forRange, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
+import { SIMD_OP, WASM_OP, WASM_TYPE, bindToWasmMemory, f64x2LaneSum, upperHalf, forRange, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
 import type { WasmFunction } from '@tfjs-losses/core';
 import { EPS_SQ } from '../internal/eps';
 
@@ -30,9 +30,9 @@ const { get, set } = wasm;
 const { i32Add: ADD, i32Mul: MUL } = WASM_OP;
 const OP = SIMD_OP;
 
-/** acc += promote(half of u) · promote(half of v), for the low or high two lanes. */
-function productInto(acc: number, u: number[], v: number[], high: boolean): number[] {
-  const half = (w: number[]) => [...w, ...(high ? [...w, ...UPPER_HALF_DOWN] : []), ...simd(OP.f64x2PromoteLowF32x4)];
+/** acc += promote(half of u) · promote(half of v) for the v128 locals u, v: the low or high two lanes. */
+function productInto(acc: number, u: number, v: number, high: boolean): number[] {
+  const half = (w: number) => [...(high ? upperHalf(w) : get(w)), ...simd(OP.f64x2PromoteLowF32x4)];
   return [...get(acc), ...half(u), ...half(v), ...simd(OP.f64x2Mul), ...simd(OP.f64x2Add), ...set(acc)];
 }
 
@@ -63,8 +63,8 @@ function normalizeFunction(): WasmFunction {
     ...zero(lo), ...zero(hi),
     ...forRange(p, get(row), get(end), wasm.i32(16), [
       ...get(x), ...get(p), ADD, ...v128Load(), ...set(v),
-      ...productInto(lo, get(v), get(v), false),
-      ...productInto(hi, get(v), get(v), true),
+      ...productInto(lo, v, v, false),
+      ...productInto(hi, v, v, true),
     ]),
     ...lanesSum(lo, hi), ...set(ss),
     ...inverseNorm(ss), ...get(scale), WASM_OP.f64Mul, WASM_OP.f32DemoteF64, ...simd(OP.f32x4Splat), ...set(f),
@@ -96,10 +96,10 @@ function gradFunction(): WasmFunction {
     ...forRange(p, get(row), get(end), wasm.i32(16), [
       ...get(x), ...get(p), ADD, ...v128Load(), ...set(xv),
       ...get(dy), ...get(p), ADD, ...v128Load(), ...set(gv),
-      ...productInto(sLo, get(xv), get(xv), false),
-      ...productInto(sHi, get(xv), get(xv), true),
-      ...productInto(dLo, get(xv), get(gv), false),
-      ...productInto(dHi, get(xv), get(gv), true),
+      ...productInto(sLo, xv, xv, false),
+      ...productInto(sHi, xv, xv, true),
+      ...productInto(dLo, xv, gv, false),
+      ...productInto(dHi, xv, gv, true),
     ]),
     ...lanesSum(sLo, sHi), ...set(ss),
     ...lanesSum(dLo, dHi), ...set(xd),

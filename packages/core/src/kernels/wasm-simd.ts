@@ -211,6 +211,10 @@ export const v128Store = (offset = 0): number[] => simd(SIMD_OP.v128Store, 0, ..
 export const f32x4Splat = (x: number): number[] => [...wasm.f32(x), ...simd(SIMD_OP.f32x4Splat)];
 /** Shuffle that moves the upper 8 bytes (lanes 2, 3 of f32x4) down, for f64x2.promote_low. */
 export const UPPER_HALF_DOWN: number[] = simd(SIMD_OP.i8x16Shuffle, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
+/** The v128 local `v` with its upper 8 bytes (lanes 2, 3 of f32x4) moved down, for f64x2.promote_low. */
+export const upperHalf = (v: number): number[] => [...wasm.get(v), ...wasm.get(v), ...UPPER_HALF_DOWN];
+/** Shuffle that joins the lower 8 bytes of two v128 (lanes 0, 1 of each f32x4): the inverse of splitting into halves. */
+export const LOW_HALVES_JOINED: number[] = simd(SIMD_OP.i8x16Shuffle, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
 
 /**
  * `block { loop { br_if 1 (exit); body; br 0 } }`: runs `body` until the i32

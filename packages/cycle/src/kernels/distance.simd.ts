@@ -1,4 +1,4 @@
-import { SIMD_OP, UPPER_HALF_DOWN, WASM_OP, WASM_TYPE, bindToWasmMemory, groupLoop, groupsEnd, f32x4Splat, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
+import { SIMD_OP, WASM_OP, WASM_TYPE, bindToWasmMemory, upperHalf, groupLoop, groupsEnd, f32x4Splat, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
 import type { WasmFunction } from '@tfjs-losses/core';
 
 /*
@@ -54,7 +54,7 @@ function sumFunction(kind: DistanceKind): WasmFunction {
   const step = [
     ...term, ...set(t),
     ...get(acc0), ...get(t), ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...set(acc0),
-    ...get(acc1), ...get(t), ...get(t), ...UPPER_HALF_DOWN, ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...set(acc1),
+    ...get(acc1), ...upperHalf(t), ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...set(acc1),
   ];
   const code = [
     ...groupsEnd(pa, n4, end),

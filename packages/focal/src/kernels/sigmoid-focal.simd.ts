@@ -1,4 +1,4 @@
-import { SIMD_OP, UPPER_HALF_DOWN, V128ConstantPool, WASM_OP, WASM_TYPE, bindToWasmMemory, f64x2LaneSum, f64x2Exp, f64x2Log1p, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
+import { SIMD_OP, V128ConstantPool, WASM_OP, WASM_TYPE, bindToWasmMemory, LOW_HALVES_JOINED, upperHalf, f64x2LaneSum, f64x2Exp, f64x2Log1p, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
 import type { WasmFunction } from '@tfjs-losses/core';
 
 /*
@@ -95,19 +95,17 @@ function focalFunction(withGrad: boolean): WasmFunction {
       : []),
   ];
   const at = (ptr: number): number[] => [...get(ptr), ...get(offset), WASM_OP.i32Add];
-  const upper = (local: number): number[] => [...get(local), ...get(local), ...UPPER_HALF_DOWN];
-  const joinLow = simd(OP.i8x16Shuffle, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
   const body = [
     ...at(xPtr), ...v128Load(), ...set(xv),
     ...at(tPtr), ...v128Load(), ...set(tv),
     ...half(get(xv), get(tv)),
     ...(withGrad ? [...set(dtLow), ...set(dxLow)] : []),
-    ...half(upper(xv), upper(tv)),
+    ...half(upperHalf(xv), upperHalf(tv)),
     ...(withGrad
       ? [
           ...set(dtHigh), ...set(dxHigh),
-          ...at(dxPtr), ...get(dxLow), ...get(dxHigh), ...joinLow, ...v128Store(),
-          ...at(dtPtr), ...get(dtLow), ...get(dtHigh), ...joinLow, ...v128Store(),
+          ...at(dxPtr), ...get(dxLow), ...get(dxHigh), ...LOW_HALVES_JOINED, ...v128Store(),
+          ...at(dtPtr), ...get(dtLow), ...get(dtHigh), ...LOW_HALVES_JOINED, ...v128Store(),
         ]
       : []),
     ...wasm.addTo(offset, 16),

@@ -1,4 +1,4 @@
-import { SIMD_OP, UPPER_HALF_DOWN, V128ConstantPool, f64x2Exp, f64x2Log1p, WASM_OP, WASM_TYPE, bindToWasmMemory, f64x2LaneSum, f32x4Splat, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
+import { SIMD_OP, V128ConstantPool, f64x2Exp, f64x2Log1p, WASM_OP, WASM_TYPE, bindToWasmMemory, upperHalf, f64x2LaneSum, f32x4Splat, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
 import type { ExpLocals as F64x2ExpLocals, Log1pLocals, V128Constants, WasmFunction, WasmValueType } from '@tfjs-losses/core';
 
 /*
@@ -147,7 +147,7 @@ function expOf(xh: number, xl: number, { k, r, p }: ExpLocals, c: ExpConsts): nu
 function accumulate(accLow: number, accHigh: number, v: number): number[] {
   return [
     ...get(accLow), ...get(v), ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...put(accLow),
-    ...get(accHigh), ...get(v), ...get(v), ...UPPER_HALF_DOWN, ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...put(accHigh),
+    ...get(accHigh), ...upperHalf(v), ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...put(accHigh),
   ];
 }
 

@@ -1,4 +1,4 @@
-import { SIMD_OP, UPPER_HALF_DOWN, WASM_OP, WASM_TYPE, bindToWasmMemory, groupLoop, groupsEnd, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
+import { SIMD_OP, WASM_OP, WASM_TYPE, bindToWasmMemory, upperHalf, groupLoop, groupsEnd, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
 import type { WasmFunction } from '@tfjs-losses/core';
 
 /*
@@ -29,7 +29,7 @@ function sumSquaresFunction(): WasmFunction {
   const step = [
     ...get(p), ...v128Load(), ...set(t),
     ...squareInto(acc0, get(t)),
-    ...squareInto(acc1, [...get(t), ...get(t), ...UPPER_HALF_DOWN]),
+    ...squareInto(acc1, upperHalf(t)),
   ];
   const code = [
     ...groupsEnd(p, n4, end),

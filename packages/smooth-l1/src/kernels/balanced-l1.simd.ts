@@ -1,4 +1,4 @@
-import { SIMD_OP, UPPER_HALF_DOWN, V128ConstantPool, WASM_OP, WASM_TYPE, bindToWasmMemory, f64x2LaneSum, f64x2Log1p, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
+import { SIMD_OP, V128ConstantPool, WASM_OP, WASM_TYPE, bindToWasmMemory, LOW_HALVES_JOINED, upperHalf, f64x2LaneSum, f64x2Log1p, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
 import type { WasmFunction } from '@tfjs-losses/core';
 
 /*
@@ -52,7 +52,6 @@ function balancedFunction(withSlope: boolean): WasmFunction {
     ...constants.flatMap((c, i) => [...get(c), ...simd(OP.f64x2Splat), ...set([alphaV, gammaV, betaV, bV, invBV, bOverBetaV][i])]),
   ];
   const at = (base: number): number[] => [...get(base), ...get(offset), WASM_OP.i32Add];
-  const upper = (local: number): number[] => [...get(local), ...get(local), ...UPPER_HALF_DOWN];
 
   // One half (two lanes) of the group; leaves the two float32 slopes (and two zero lanes) on the stack when withSlope.
   const half = (pHalf: number[], tHalf: number[]): number[] => [
@@ -89,12 +88,12 @@ function balancedFunction(withSlope: boolean): WasmFunction {
     ...at(t), ...v128Load(), ...set(tv),
     ...half(get(pv), get(tv)),
     ...(withSlope ? set(low) : []),
-    ...half(upper(pv), upper(tv)),
+    ...half(upperHalf(pv), upperHalf(tv)),
     ...(withSlope
       ? [
           ...set(u),
           ...at(slope),
-          ...get(low), ...get(u), ...simd(OP.i8x16Shuffle, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23),
+          ...get(low), ...get(u), ...LOW_HALVES_JOINED,
           ...v128Store(),
         ]
       : []),

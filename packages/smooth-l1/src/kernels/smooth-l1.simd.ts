@@ -1,4 +1,4 @@
-import { SIMD_OP, UPPER_HALF_DOWN, WASM_OP, WASM_TYPE, bindToWasmMemory, f64x2LaneSum, f32x4Splat, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
+import { SIMD_OP, WASM_OP, WASM_TYPE, bindToWasmMemory, upperHalf, f64x2LaneSum, f32x4Splat, loopUntil, simd, v128Load, v128Store, wasm, wasmModuleBytes } from '@tfjs-losses/core';
 import type { WasmFunction } from '@tfjs-losses/core';
 
 /*
@@ -102,13 +102,13 @@ const blockSum = (term: (k: number) => number[], partial: number): number[] => [
 /** accLow += lanes 0, 1 of partial and accHigh += lanes 2, 3, in float64. */
 const accumulateLanes = (partial: number, accLow: number, accHigh: number): number[] => [
   ...get(accLow), ...get(partial), ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...put(accLow),
-  ...get(accHigh), ...get(partial), ...get(partial), ...UPPER_HALF_DOWN, ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...put(accHigh),
+  ...get(accHigh), ...upperHalf(partial), ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...put(accHigh),
 ];
 
 /** Σ_lanes acc_lane / β_lane in float64, left on the stack (accLow is overwritten). */
 const laneSumsOverBeta = (accLow: number, accHigh: number, beta: number): number[] => [
   ...get(accLow), ...get(beta), ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Div),
-  ...get(accHigh), ...get(beta), ...get(beta), ...UPPER_HALF_DOWN, ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Div),
+  ...get(accHigh), ...upperHalf(beta), ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Div),
   ...simd(OP.f64x2Add), ...put(accLow),
   ...f64x2LaneSum(accLow),
 ];
@@ -265,7 +265,7 @@ function absSumsFunction(): WasmFunction {
   const body = [
     ...loadAt(p, offset), ...loadAt(t, offset), ...simd(OP.f32x4Sub), ...simd(OP.f32x4Abs), ...put(a),
     ...get(accLow), ...get(a), ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...put(accLow),
-    ...get(accHigh), ...get(a), ...get(a), ...UPPER_HALF_DOWN, ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...put(accHigh),
+    ...get(accHigh), ...upperHalf(a), ...simd(OP.f64x2PromoteLowF32x4), ...simd(OP.f64x2Add), ...put(accHigh),
   ];
   return {
     name: 'absSums',
@@ -293,7 +293,7 @@ function devSquaresFunction(): WasmFunction {
   const body = [
     ...loadAt(p, offset), ...loadAt(t, offset), ...simd(OP.f32x4Sub), ...simd(OP.f32x4Abs), ...put(a),
     ...accumulate(accLow, get(a), meanLow),
-    ...accumulate(accHigh, [...get(a), ...get(a), ...UPPER_HALF_DOWN], meanHigh),
+    ...accumulate(accHigh, [...upperHalf(a)], meanHigh),
   ];
   return {
     name: 'devSquares',
